@@ -342,6 +342,7 @@ int psync__wq_push(struct psync__write_queue *q, const struct psync_write *w)
 	k = key_get(q, w);
 	if (!k)
 		return -ENOMEM;
+	k->outstanding++; /* pinned: dropping its queued writes must not free it */
 	seq = ++q->next_seq;
 	if (!is_del(w->op)) {
 		r = push_set(q, k, w, seq);
@@ -356,7 +357,7 @@ int psync__wq_push(struct psync__write_queue *q, const struct psync_write *w)
 		append_ready(q, k, rec);
 		r = 0;
 	}
-	if (k->outstanding == 0)
+	if (--k->outstanding == 0)
 		key_free(q, k);
 	return r;
 }

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what building, testing and running libportsync needs on Debian 12.
+# Why each: meson/ninja/pkg-config build it; libnl-3/libnl-route-3 read rtnetlink;
+# hiredis talks to Redis; json-c reads recordings and database_config.json;
+# uthash (header-only) provides the hash tables; Criterion runs the tests;
+# redis-server and iproute2 give the tests a real Redis and network namespaces;
+# g++ compiles the C++ header test.
+set -eu
+packages="gcc g++ make meson ninja-build pkg-config
+	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev
+	libcriterion-dev redis-server iproute2 binutils"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $packages >/dev/null
+echo "dependencies installed"
