@@ -231,7 +231,7 @@ static int read_address(struct parse *p, const char *key, json_object *v)
 
 static int read_operstate(struct parse *p, const char *key, json_object *v)
 {
-	uint32_t n;
+	uint32_t n = 0;
 
 	if (json_object_is_type(v, json_type_string)) {
 		if (psync_operstate_from_string(json_object_get_string(v), &p->ev->operstate) < 0)

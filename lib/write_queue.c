@@ -470,7 +470,7 @@ static enum psync__outcome requeue(struct psync__write_queue *q, struct psync__w
 		q->coalesced++;
 		return PSYNC__SUPERSEDED;
 	}
-	if (k->newest == rec) {
+	if (!k->newest || k->newest == rec) {
 		insert_retry(q, rec);
 		return PSYNC__REQUEUED;
 	}
