@@ -102,6 +102,8 @@ static void out_link(struct out *o, const struct psync_link_event *ev)
 		      ",\"carrier_down_count\":%" PRIu32,
 		   ev->carrier < 3 ? carrier_names[ev->carrier] : "unknown", ev->carrier_up_count,
 		   ev->carrier_down_count);
+	if (ev->has_carrier_changes)
+		out_printf(o, ",\"carrier_changes\":%" PRIu32, ev->carrier_changes);
 }
 
 PSYNC_API int psync_event_to_json(const struct psync_link_event *ev, char *buf, size_t len)
@@ -305,6 +307,10 @@ static int read_field(struct parse *p, const char *key, json_object *v)
 		return read_u32(p, key, v, &ev->carrier_up_count);
 	if (strcmp(key, "carrier_down_count") == 0)
 		return read_u32(p, key, v, &ev->carrier_down_count);
+	if (strcmp(key, "carrier_changes") == 0) {
+		ev->has_carrier_changes = 1;
+		return read_u32(p, key, v, &ev->carrier_changes);
+	}
 	if (strcmp(key, "generation") == 0)
 		return read_u32(p, key, v, &ev->dump_generation);
 	if (strcmp(key, "address") == 0)

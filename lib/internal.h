@@ -78,6 +78,7 @@ static inline void psync__list_remove(struct psync__list *node)
 /* Lets a backend recognise its own sources and sinks. */
 const struct psync_source_ops *psync__source_get_ops(const struct psync_source *source);
 const struct psync_sink_ops *psync__sink_get_ops(const struct psync_sink *sink);
+const struct psync_policy_ops *psync__policy_get_ops(const struct psync_policy *policy);
 
 /* Called by psync_sink_write_done for the sink's owner (the pipeline). */
 typedef void (*psync__write_done_fn)(const struct psync_write *w, int status,

@@ -158,22 +158,62 @@ static int set_fields(struct mem_db *db, const char *name, const struct psync_fi
 	return r;
 }
 
+static void delete_key(struct mem_db *db, const char *name)
+{
+	struct mem_key *k = key_get(db, name, 0);
+
+	if (k)
+		key_free(db, k);
+}
+
+/* Adds member to the set stored under "<table>_<suffix>" (a hash of members). */
+static int set_add(struct mem_db *db, const char *table, const char *suffix, const char *member)
+{
+	struct psync_field f = { member, "" };
+	char *name;
+	int r;
+
+	if (asprintf(&name, "%s_%s", table, suffix) < 0)
+		return -ENOMEM;
+	r = set_fields(db, name, &f, 1);
+	free(name);
+	return r;
+}
+
+/* ProducerStateTable's layout: key set, delete set, staging hash "_TABLE<sep>key". */
+static int apply_producer(struct mem_db *db, const struct psync_write *w)
+{
+	char *staging;
+	int r = set_add(db, w->table, "KEY_SET", w->key);
+
+	if (r < 0 || asprintf(&staging, "_%s%s%s", w->table, db->sep, w->key) < 0)
+		return r < 0 ? r : -ENOMEM;
+	if (w->op == PSYNC_WRITE_PRODUCER_SET) {
+		r = set_fields(db, staging, w->fields, w->n_fields);
+	} else {
+		r = set_add(db, w->table, "DEL_SET", w->key);
+		delete_key(db, staging);
+	}
+	free(staging);
+	return r;
+}
+
 static int apply(struct memory_sink *m, const struct psync_write *w)
 {
 	struct mem_db *db = db_get(m, w->db, 1);
-	struct mem_key *k;
 	char *name;
 	int r = 0;
 
-	if (!db || !(name = full_key(db, w->table, w->key)))
+	if (!db)
 		return -ENOMEM;
-	if (w->op == PSYNC_WRITE_DEL || w->op == PSYNC_WRITE_PRODUCER_DEL) {
-		k = key_get(db, name, 0);
-		if (k)
-			key_free(db, k);
-	} else {
+	if (w->op == PSYNC_WRITE_PRODUCER_SET || w->op == PSYNC_WRITE_PRODUCER_DEL)
+		return apply_producer(db, w);
+	if (!(name = full_key(db, w->table, w->key)))
+		return -ENOMEM;
+	if (w->op == PSYNC_WRITE_DEL)
+		delete_key(db, name);
+	else
 		r = set_fields(db, name, w->fields, w->n_fields);
-	}
 	free(name);
 	return r;
 }
@@ -394,6 +434,57 @@ PSYNC_API const char *psync_memory_sink_get(struct psync_sink *sink, const char 
 		if (strcmp(k->fields[i].name, field) == 0)
 			return k->fields[i].value;
 	return NULL;
+}
+
+/* Moves one popped key: ConsumerStateTable's pop for a single key. */
+static int consume_key(struct mem_db *db, const char *table, const char *key, struct mem_key *del_set)
+{
+	char *target, *staging;
+	struct mem_key *k;
+	int r = 0;
+
+	if (asprintf(&target, "%s%s%s", table, db->sep, key) < 0)
+		return -ENOMEM;
+	if (asprintf(&staging, "_%s", target) < 0) {
+		free(target);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; del_set && i < del_set->n_fields; i++)
+		if (strcmp(del_set->fields[i].name, key) == 0)
+			delete_key(db, target);
+	k = key_get(db, staging, 0);
+	if (k) {
+		r = set_fields(db, target, k->fields, k->n_fields);
+		key_free(db, k);
+	}
+	free(staging);
+	free(target);
+	return r;
+}
+
+PSYNC_API int psync_memory_sink_consume(struct psync_sink *sink, const char *db, const char *table)
+{
+	struct memory_sink *m = memory_of(sink);
+	struct mem_db *d = m && db ? db_get(m, db, 0) : NULL;
+	char key_set[128], del_set[128];
+	struct mem_key *keys, *dels;
+	int n = 0, r = 0;
+
+	if (!m || !db || !table || strlen(table) > 100)
+		return -EINVAL;
+	if (!d)
+		return 0;
+	snprintf(key_set, sizeof(key_set), "%s_KEY_SET", table);
+	snprintf(del_set, sizeof(del_set), "%s_DEL_SET", table);
+	keys = key_get(d, key_set, 0);
+	dels = key_get(d, del_set, 0);
+	for (size_t i = 0; keys && i < keys->n_fields && r == 0; i++, n++)
+		r = consume_key(d, table, keys->fields[i].name, dels);
+	if (keys)
+		key_free(d, keys);
+	if (dels)
+		key_free(d, dels);
+	return r < 0 ? r : n;
 }
 
 PSYNC_API int psync_memory_sink_count_fields(struct psync_sink *sink, const char *db,

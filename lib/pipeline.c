@@ -250,7 +250,7 @@ static int on_source_event(const struct psync_link_event *ev, void *userdata)
 	p->event_writes = 0;
 	r = psync__policy_on_event(p->policy, p, ev);
 	note_error(p, r);
-	if (p->event_writes == 0 &&
+	if (p->event_writes == 0 && r != PSYNC_POLICY_DEFERRED &&
 	    (ev->type == PSYNC_EVENT_NEWLINK || ev->type == PSYNC_EVENT_DELLINK))
 		p->metrics.events_ignored++;
 	return 0; /* a policy error is reported, not a reason to stop reading */

@@ -64,3 +64,8 @@ int psync__policy_on_batch_end(struct psync_policy *policy, struct psync_pipelin
 {
 	return HAS_OP(policy->ops, on_batch_end) ? policy->ops->on_batch_end(policy->impl, p) : 0;
 }
+
+const struct psync_policy_ops *psync__policy_get_ops(const struct psync_policy *policy)
+{
+	return policy->ops;
+}

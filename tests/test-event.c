@@ -17,6 +17,8 @@ static struct psync_link_event full_event(void)
 		.master = 7,
 		.carrier_up_count = 3,
 		.carrier_down_count = 2,
+		.carrier_changes = 5,
+		.has_carrier_changes = 1,
 		.dump_generation = 5,
 		.operstate = 6,
 		.carrier = PSYNC_CARRIER_UP,
@@ -40,6 +42,8 @@ static void assert_same_event(const struct psync_link_event *a, const struct psy
 	cr_assert_eq(a->master, b->master);
 	cr_assert_eq(a->carrier_up_count, b->carrier_up_count);
 	cr_assert_eq(a->carrier_down_count, b->carrier_down_count);
+	cr_assert_eq(a->carrier_changes, b->carrier_changes);
+	cr_assert_eq(a->has_carrier_changes, b->has_carrier_changes);
 	cr_assert_eq(a->dump_generation, b->dump_generation);
 	cr_assert_eq(a->operstate, b->operstate);
 	cr_assert_eq(a->carrier, b->carrier);

@@ -91,14 +91,21 @@ Test(memory_sink, delete_and_separators)
 	psync__sink_submit(sink, &state_set);
 	psync__sink_submit(sink, &prod);
 	psync__sink_flush(sink);
-	cr_assert_eq(psync_memory_sink_count_fields(sink, "APPL_DB", "PORT_TABLE:Ethernet0"), 4,
-		     "APPL_DB keys use ':' and producer writes land as if consumed");
+	cr_assert_eq(psync_memory_sink_count_fields(sink, "APPL_DB", "_PORT_TABLE:Ethernet0"), 4,
+		     "producer writes are staged under _TABLE: with APPL_DB's ':'");
+	cr_assert_not_null(psync_memory_sink_get(sink, "APPL_DB", "PORT_TABLE_KEY_SET", "Ethernet0"));
+	cr_assert_eq(psync_memory_sink_count_fields(sink, "APPL_DB", "PORT_TABLE:Ethernet0"), -ENOENT,
+		     "nothing lands before a consumer pops it");
+	cr_assert_eq(psync_memory_sink_consume(sink, "APPL_DB", "PORT_TABLE"), 1);
+	cr_assert_eq(psync_memory_sink_count_fields(sink, "APPL_DB", "PORT_TABLE:Ethernet0"), 4);
+	cr_assert_eq(psync_memory_sink_count_keys(sink, "APPL_DB"), 1, "staging and key set are gone");
 	psync__sink_submit(sink, &del);
 	prod.op = PSYNC_WRITE_PRODUCER_DEL;
 	psync__sink_submit(sink, &prod);
 	psync__sink_flush(sink);
 	cr_assert_eq(psync_memory_sink_count_fields(sink, "STATE_DB", "PORT_TABLE|Ethernet0"), -ENOENT);
-	cr_assert_eq(psync_memory_sink_count_keys(sink, "APPL_DB"), 0);
+	cr_assert_eq(psync_memory_sink_consume(sink, "APPL_DB", "PORT_TABLE"), 1);
+	cr_assert_eq(psync_memory_sink_count_keys(sink, "APPL_DB"), 0, "a consumed delete removes the entry");
 	cr_assert_eq(done.n, 4);
 }
 

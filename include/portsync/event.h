@@ -45,10 +45,12 @@ struct psync_link_event {
 	uint32_t master;   /* ifindex of the master, 0 when none */
 	uint32_t carrier_up_count;   /* IFLA_CARRIER_UP_COUNT, 0 when absent */
 	uint32_t carrier_down_count; /* IFLA_CARRIER_DOWN_COUNT, 0 when absent */
+	uint32_t carrier_changes;    /* IFLA_CARRIER_CHANGES, valid when has_carrier_changes */
 	uint32_t dump_generation;
 	uint8_t operstate; /* IF_OPER_* (RFC 2863), 0 = unknown */
 	uint8_t carrier;   /* enum psync_carrier */
 	uint8_t from_dump; /* 1 when this is a reply to a dump request */
+	uint8_t has_carrier_changes;
 	uint8_t addr_len;
 	uint8_t addr[PSYNC_ADDR_MAX];
 	uint64_t recv_ns;  /* CLOCK_MONOTONIC time the source received it */

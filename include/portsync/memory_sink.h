@@ -15,9 +15,12 @@ PSYNC_BEGIN_DECLS
  * acknowledged from the next flush (not inside submit), reads answered from the
  * next flush or dispatch. Keys are "TABLE<sep>key" with SONiC's separators
  * (':' for APPL_DB, '|' for the others unless set with
- * psync_memory_sink_set_separator). Producer writes behave as if a consumer
- * popped them at once: PRODUCER_SET merges fields into TABLE<sep>key,
- * PRODUCER_DEL deletes it.
+ * psync_memory_sink_set_separator). Producer writes follow SONiC's
+ * ProducerStateTable layout: PRODUCER_SET adds key to the set TABLE_KEY_SET and
+ * its fields to the staging hash _TABLE<sep>key; PRODUCER_DEL adds key to
+ * TABLE_KEY_SET and TABLE_DEL_SET and drops the staging hash. Sets are stored as
+ * hashes whose fields are the members. psync_memory_sink_consume plays the
+ * consumer (orchagent) that moves them into TABLE<sep>key.
  */
 struct psync_memory_sink_options {
 	size_t sz;             /* sizeof(struct psync_memory_sink_options) */
@@ -38,6 +41,14 @@ PSYNC_API int psync_memory_sink_set_separator(struct psync_sink *sink, const cha
  * next write to that key. */
 PSYNC_API const char *psync_memory_sink_get(struct psync_sink *sink, const char *db,
 					    const char *key, const char *field);
+/*
+ * Pops every pending producer key of db's table as SONiC's ConsumerStateTable
+ * does: a key in the delete set loses TABLE<sep>key, then the staging hash's
+ * fields are merged into TABLE<sep>key and the staging hash is dropped. Returns
+ * how many keys it popped.
+ */
+PSYNC_API int psync_memory_sink_consume(struct psync_sink *sink, const char *db, const char *table);
+
 /* Number of fields of key, -ENOENT when it does not exist. */
 PSYNC_API int psync_memory_sink_count_fields(struct psync_sink *sink, const char *db,
 					     const char *key);

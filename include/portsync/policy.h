@@ -11,6 +11,9 @@ PSYNC_BEGIN_DECLS
 
 struct psync_pipeline;
 
+/* on_event's answer for an event handled later: not counted as ignored. */
+#define PSYNC_POLICY_DEFERRED 1
+
 /*
  * A policy decides what each event means for the store. It writes and reads
  * through the pipeline it is given (psync_pipeline_write, psync_pipeline_read)
@@ -26,8 +29,10 @@ struct psync_policy_ops {
 	int (*start)(void *impl, struct psync_pipeline *p);
 
 	/* Required. One event of any type (link events and stream markers). The
-	 * event is borrowed. A negative return is counted and reported by the
-	 * dispatch; the pipeline goes on with the next event. */
+	 * event is borrowed. Returns 0 when done (a link event that caused no
+	 * write or read counts as ignored), PSYNC_POLICY_DEFERRED when its writes
+	 * will come later (after a read, say), or a negative errno, which the
+	 * dispatch reports; the pipeline goes on with the next event. */
 	int (*on_event)(void *impl, struct psync_pipeline *p, const struct psync_link_event *ev);
 
 	/* Optional. After each batch of events one dispatch took from the source. */

@@ -14,5 +14,6 @@
 #include <portsync/pipeline.h>
 #include <portsync/replay.h>
 #include <portsync/memory_sink.h>
+#include <portsync/portsync_policy.h>
 
 #endif

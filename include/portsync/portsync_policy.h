@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTSYNC_PORTSYNC_POLICY_H
+#define PORTSYNC_PORTSYNC_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <portsync/common.h>
+#include <portsync/event.h>
+#include <portsync/policy.h>
+
+PSYNC_BEGIN_DECLS
+
+/*
+ * SONiC's portsyncd as a policy: what it reads at start-up and writes for each
+ * link event, key for key and field for field (see SONIC_SCHEMA in the design
+ * notes). Its sink must know the databases CONFIG_DB, APPL_DB and STATE_DB.
+ *
+ * Start-up (psync_pipeline_start): warm-restart detection, CONFIG_DB PORT ->
+ * APPL_DB PORT_TABLE (producer protocol) and PortConfigDone, pruning of ports
+ * created in an earlier life, and old Ethernet* netdevs set admin-down. All
+ * start-up reads of one kind leave together (pipelined), then the policy waits
+ * for their answers (start_timeout_ms).
+ *
+ * Per link event: the name filter, team kind, master and old-ifindex rules,
+ * STATE_DB PORT_TABLE writes and deletes, PortInitDone once every configured
+ * port has been seen. After a source overrun, the next completed dump
+ * reconciles STATE_DB: ports that vanished unseen are deleted.
+ *
+ * Difference from the C++ daemon, on purpose: the APPL_DB PORT_TABLE existence
+ * check is not a blocking HGETALL per event. A port found there is remembered
+ * until its netdev is deleted (DELLINK); unknown ports are checked with reads
+ * pipelined per dispatch, and their events wait, in order, for the answer.
+ */
+
+/* A link that existed before start, as the daemon listed it. */
+struct psync_portsync_link {
+	uint32_t ifindex;
+	char ifname[PSYNC_IFNAME_MAX];
+};
+
+/* Priorities are syslog's (LOG_WARNING, LOG_NOTICE, LOG_INFO, ...). */
+typedef void (*psync_log_fn)(int priority, const char *message, void *userdata);
+
+/* Sets a link admin-down; a failure is logged, never fatal. */
+typedef int (*psync_link_down_fn)(uint32_t ifindex, const char *ifname, void *userdata);
+
+struct psync_portsync_options {
+	size_t sz; /* sizeof(struct psync_portsync_options) */
+	/* Netdevs present at start: Ethernet* ones become "old" on a cold start. */
+	const struct psync_portsync_link *existing_links;
+	size_t n_existing_links;
+	psync_link_down_fn set_link_down; /* NULL: old links are only ignored */
+	psync_log_fn log;                 /* NULL: silent */
+	void *userdata;                   /* for set_link_down and log */
+	int start_timeout_ms;             /* start-up reads: 0 means 10000 */
+	int no_carrier_changes;           /* 1: never write the carrier_changes field */
+};
+
+PSYNC_API int psync_portsync_policy_new(const struct psync_portsync_options *opts,
+					struct psync_policy **ret);
+
+/* What the policy knows, for status lines and tests. */
+struct psync_portsync_status {
+	size_t sz;            /* set by the caller */
+	int warm;             /* started warm */
+	int dpu;              /* DEVICE_METADATA switch_type is dpu */
+	int port_init_done;   /* PortInitDone sent */
+	uint64_t config_ports;  /* CONFIG_DB PORT entries at start */
+	uint64_t waiting;       /* configured ports whose netdev is not seen yet */
+	uint64_t old_links;     /* ifindexes ignored as old */
+	uint64_t known_ports;   /* ports known to exist in APPL_DB PORT_TABLE */
+	uint64_t appl_checks;   /* APPL_DB existence reads issued */
+	uint64_t published;     /* STATE_DB writes */
+	uint64_t deleted;       /* STATE_DB deletes (DELLINK or reconciliation) */
+	uint64_t reconciled;    /* of which by reconciliation after an overrun */
+};
+
+PSYNC_API int psync_portsync_policy_get_status(struct psync_policy *policy,
+					       struct psync_portsync_status *st);
+
+PSYNC_END_DECLS
+
+#endif

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SONiC portsyncd's link handling: what each netlink event writes to STATE_DB. */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+
+#include "portsync_internal.h"
+
+static const struct psync_policy_ops portsync_ops;
+
+void psync__portsync_log(struct psync__portsync *ps, int priority, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!ps->opts.log)
+		return; /* formatting per event costs; skip it when nobody listens */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ps->opts.log(priority, msg, ps->opts.userdata);
+}
+
+struct psync__port *psync__portsync_port(struct psync__portsync *ps, const char *name)
+{
+	struct psync__port *port;
+
+	HASH_FIND_STR(ps->ports, name, port);
+	if (port)
+		return port;
+	port = calloc(1, sizeof(*port));
+	if (!port)
+		return NULL;
+	psync__strlcpy(port->name, name, sizeof(port->name));
+	psync__list_init(&port->pending);
+	HASH_ADD_STR(ps->ports, name, port);
+	return port;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int is_old_link(const struct psync__portsync *ps, uint32_t ifindex)
+{
+	struct psync__old_link *old;
+
+	HASH_FIND(hh, ps->old_links, &ifindex, sizeof(ifindex), old);
+	return old != NULL;
+}
+
+/* SONiC's rules for which link events portsyncd acts on, in its order. */
+static int is_relevant(const struct psync__portsync *ps, const struct psync_link_event *ev)
+{
+	if (!has_prefix(ev->ifname, "Ethernet") && !has_prefix(ev->ifname, "PortChannel"))
+		return 0;
+	if (strcmp(ev->kind, "team") == 0)
+		return 0; /* teamsyncd's */
+	if (ev->type == PSYNC_EVENT_DELLINK && ev->master)
+		return 0; /* leaving a bridge or LAG, not going away */
+	return !is_old_link(ps, ev->ifindex);
+}
+
+static void maybe_port_init_done(struct psync__portsync *ps, struct psync_pipeline *p)
+{
+	struct psync_field lanes = { "lanes", "0" };
+	struct psync_write w = { .op = PSYNC_WRITE_PRODUCER_SET, .db = PSYNC__APPL_DB,
+				 .table = PSYNC__PORT_TABLE, .key = "PortInitDone",
+				 .fields = &lanes, .n_fields = 1 };
+
+	if (ps->st.port_init_done || !ps->first_batch_seen || ps->st.waiting)
+		return;
+	if (psync_pipeline_write(p, &w) < 0)
+		return; /* out of memory: the next batch tries again */
+	ps->st.port_init_done = 1;
+	psync__portsync_log(ps, LOG_NOTICE, "PortInitDone");
+}
+
+static int publish(struct psync__portsync *ps, struct psync_pipeline *p, struct psync__port *port,
+		   const struct psync_link_event *ev)
+{
+	const char *oper = (ev->flags & IFF_RUNNING) ? "up" : "down";
+	char mtu[12], changes[12];
+	struct psync_field f[5] = {
+		{ "state", "ok" },
+		{ "netdev_oper_status", oper },
+		{ "admin_status", (ev->flags & IFF_UP) ? "up" : "down" },
+		{ "mtu", mtu },
+		{ "carrier_changes", changes },
+	};
+	struct psync_write w = { .op = PSYNC_WRITE_SET, .db = PSYNC__STATE_DB,
+				 .table = PSYNC__PORT_TABLE, .key = port->name, .fields = f,
+				 .n_fields = 4, .origin_ns = ev->recv_ns };
+	int r;
+
+	snprintf(mtu, sizeof(mtu), "%" PRIu32, ev->mtu);
+	if (ev->has_carrier_changes && !ps->opts.no_carrier_changes) {
+		snprintf(changes, sizeof(changes), "%" PRIu32, ev->carrier_changes);
+		w.n_fields = 5;
+	}
+	r = psync_pipeline_write(p, &w);
+	if (r < 0)
+		return r;
+	ps->st.published++;
+	port->published = 1;
+	port->unconfirmed = 0;
+	if (port->waiting) {
+		port->waiting = 0;
+		ps->st.waiting--;
+	}
+	psync__portsync_log(ps, LOG_NOTICE, "Publish %s(ok:%s) to state db", port->name, oper);
+	return 0;
+}
+
+static int unpublish(struct psync__portsync *ps, struct psync_pipeline *p, struct psync__port *port,
+		     uint64_t origin_ns)
+{
+	struct psync_write w = { .op = PSYNC_WRITE_DEL, .db = PSYNC__STATE_DB,
+				 .table = PSYNC__PORT_TABLE, .key = port->name, .origin_ns = origin_ns };
+	int r = psync_pipeline_write(p, &w);
+
+	if (r < 0)
+		return r;
+	ps->st.deleted++;
+	port->published = 0;
+	port->unconfirmed = 0;
+	psync__portsync_log(ps, LOG_NOTICE, "Delete %s(ok) from state db", port->name);
+	return 0;
+}
+
+/* Applies one event to a port whose APPL_DB state is known (or irrelevant). */
+static int apply(struct psync__portsync *ps, struct psync_pipeline *p, struct psync__port *port,
+		 const struct psync_link_event *ev)
+{
+	if (ev->type == PSYNC_EVENT_DELLINK) {
+		/* The entry may go with the netdev (port breakout): ask again next time. */
+		port->known = 0;
+		return unpublish(ps, p, port, ev->recv_ns);
+	}
+	if (port->known)
+		return publish(ps, p, port, ev);
+	psync__portsync_log(ps, LOG_NOTICE, "Cannot find %s in port table", port->name);
+	return 0;
+}
+
+static int check_appl_db(struct psync__portsync *ps, struct psync_pipeline *p, struct psync__port *port);
+
+/* Applies the held events with the answer just received. A DELLINK makes that
+ * answer stale for what follows it: the rest wait for a fresh check. */
+static void drain_pending(struct psync__portsync *ps, struct psync_pipeline *p,
+			  struct psync__port *port)
+{
+	while (!psync__list_empty(&port->pending)) {
+		struct psync__pending_event *pe =
+			psync__container_of(port->pending.next, struct psync__pending_event, link);
+		int was_del = pe->ev.type == PSYNC_EVENT_DELLINK;
+
+		psync__list_remove(&pe->link);
+		apply(ps, p, port, &pe->ev);
+		free(pe);
+		if (was_del && !psync__list_empty(&port->pending)) {
+			check_appl_db(ps, p, port); /* on failure the batch end retries */
+			return;
+		}
+	}
+}
+
+struct appl_check {
+	struct psync__portsync *ps;
+	struct psync_pipeline *p;
+	struct psync__port *port;
+};
+
+static void on_appl_answer(const struct psync_read *r, const struct psync_read_result *res,
+			   void *userdata)
+{
+	struct appl_check *c = userdata;
+	struct psync__port *port = c->port;
+
+	(void)r;
+	port->checking = 0;
+	if (res->status < 0) {
+		/* Events stay held; the next event or batch end asks again. */
+		psync__portsync_log(c->ps, LOG_WARNING, "Cannot read APPL_DB PORT_TABLE %s: %s",
+				    port->name, strerror(-res->status));
+	} else {
+		port->known = res->exists;
+		drain_pending(c->ps, c->p, port);
+		maybe_port_init_done(c->ps, c->p);
+	}
+	free(c);
+}
+
+static int check_appl_db(struct psync__portsync *ps, struct psync_pipeline *p, struct psync__port *port)
+{
+	struct psync_read r = { .op = PSYNC_READ_EXISTS, .db = PSYNC__APPL_DB,
+				.table = PSYNC__PORT_TABLE, .key = port->name };
+	struct appl_check *c = malloc(sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	*c = (struct appl_check){ ps, p, port };
+	ret = psync_pipeline_read(p, &r, on_appl_answer, c);
+	if (ret < 0) {
+		free(c);
+		return ret;
+	}
+	port->checking = 1;
+	ps->st.appl_checks++;
+	return 0;
+}
+
+static int hold(struct psync__port *port, const struct psync_link_event *ev)
+{
+	struct psync__pending_event *pe = malloc(sizeof(*pe));
+
+	if (!pe)
+		return -ENOMEM;
+	pe->ev = *ev;
+	psync__list_append(&port->pending, &pe->link);
+	return PSYNC_POLICY_DEFERRED;
+}
+
+static int on_link(struct psync__portsync *ps, struct psync_pipeline *p, const struct psync_link_event *ev)
+{
+	struct psync__port *port;
+	int r;
+
+	if (!is_relevant(ps, ev))
+		return 0;
+	port = psync__portsync_port(ps, ev->ifname);
+	if (!port)
+		return -ENOMEM;
+	if (ps->resync_pending && ev->type == PSYNC_EVENT_NEWLINK)
+		port->unconfirmed = 0;
+	if (!psync__list_empty(&port->pending) || port->checking)
+		return hold(port, ev); /* behind the events already waiting */
+	if (port->known || ev->type == PSYNC_EVENT_DELLINK)
+		return apply(ps, p, port, ev);
+	r = check_appl_db(ps, p, port);
+	return r < 0 ? r : hold(port, ev);
+}
+
+/* After an overrun: ports that the repairing dump did not show are gone. */
+static void reconcile(struct psync__portsync *ps, struct psync_pipeline *p)
+{
+	struct psync__port *port, *tmp;
+
+	HASH_ITER(hh, ps->ports, port, tmp) {
+		if (port->published && port->unconfirmed && psync__list_empty(&port->pending) &&
+		    unpublish(ps, p, port, 0) == 0)
+			ps->st.reconciled++;
+	}
+	ps->resync_pending = 0;
+}
+
+static void on_overrun(struct psync__portsync *ps, const struct psync_link_event *ev)
+{
+	struct psync__port *port, *tmp;
+
+	psync__portsync_log(ps, LOG_WARNING, "netlink overrun: events were lost, resynchronizing");
+	HASH_ITER(hh, ps->ports, port, tmp)
+		port->unconfirmed = port->published;
+	ps->resync_pending = 1;
+	ps->resync_generation = ev->dump_generation;
+}
+
+static int portsync_on_event(void *impl, struct psync_pipeline *p, const struct psync_link_event *ev)
+{
+	struct psync__portsync *ps = impl;
+
+	switch (ev->type) {
+	case PSYNC_EVENT_NEWLINK:
+	case PSYNC_EVENT_DELLINK:
+		return on_link(ps, p, ev);
+	case PSYNC_EVENT_OVERRUN:
+		on_overrun(ps, ev);
+		return 0;
+	case PSYNC_EVENT_DUMP_DONE:
+		if (ps->resync_pending && ev->dump_generation >= ps->resync_generation)
+			reconcile(ps, p);
+		return 0;
+	}
+	return 0;
+}
+
+/* Ports whose check failed get asked again, once per batch. */
+static void recheck_held(struct psync__portsync *ps, struct psync_pipeline *p)
+{
+	struct psync__port *port, *tmp;
+
+	HASH_ITER(hh, ps->ports, port, tmp) {
+		if (!port->checking && !psync__list_empty(&port->pending))
+			check_appl_db(ps, p, port);
+	}
+}
+
+static int portsync_on_batch_end(void *impl, struct psync_pipeline *p)
+{
+	struct psync__portsync *ps = impl;
+
+	ps->first_batch_seen = 1;
+	recheck_held(ps, p);
+	maybe_port_init_done(ps, p);
+	return 0;
+}
+
+static int portsync_start(void *impl, struct psync_pipeline *p)
+{
+	return psync__portsync_start(impl, p);
+}
+
+static void portsync_destroy(void *impl)
+{
+	struct psync__portsync *ps = impl;
+	struct psync__port *port, *ptmp;
+	struct psync__old_link *old, *otmp;
+
+	HASH_ITER(hh, ps->ports, port, ptmp) {
+		while (!psync__list_empty(&port->pending)) {
+			struct psync__list *n = port->pending.next;
+
+			psync__list_remove(n);
+			free(psync__container_of(n, struct psync__pending_event, link));
+		}
+		HASH_DEL(ps->ports, port);
+		free(port);
+	}
+	HASH_ITER(hh, ps->old_links, old, otmp) {
+		HASH_DEL(ps->old_links, old);
+		free(old);
+	}
+	free(ps->existing);
+	free(ps);
+}
+
+static const struct psync_policy_ops portsync_ops = {
+	.sz = sizeof(struct psync_policy_ops),
+	.name = "portsync",
+	.start = portsync_start,
+	.on_event = portsync_on_event,
+	.on_batch_end = portsync_on_batch_end,
+	.destroy = portsync_destroy,
+};
+
+PSYNC_API int psync_portsync_policy_new(const struct psync_portsync_options *opts,
+					struct psync_policy **ret)
+{
+	struct psync__portsync *ps;
+	int r;
+
+	if (!ret || (opts && (opts->sz < sizeof(*opts) || (opts->n_existing_links && !opts->existing_links))))
+		return -EINVAL;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	if (opts)
+		ps->opts = *opts;
+	if (ps->opts.start_timeout_ms <= 0)
+		ps->opts.start_timeout_ms = 10000;
+	if (ps->opts.n_existing_links) {
+		ps->existing = calloc(ps->opts.n_existing_links, sizeof(*ps->existing));
+		if (!ps->existing) {
+			free(ps);
+			return -ENOMEM;
+		}
+		memcpy(ps->existing, opts->existing_links, opts->n_existing_links * sizeof(*ps->existing));
+	}
+	ps->opts.existing_links = ps->existing;
+	r = psync_policy_new(&portsync_ops, ps, ret);
+	if (r < 0)
+		portsync_destroy(ps);
+	return r;
+}
+
+PSYNC_API int psync_portsync_policy_get_status(struct psync_policy *policy,
+					       struct psync_portsync_status *st)
+{
+	struct psync__portsync *ps;
+	size_t sz;
+
+	if (!policy || !st || psync__policy_get_ops(policy) != &portsync_ops || st->sz < sizeof(st->sz))
+		return -EINVAL;
+	ps = psync_policy_get_impl(policy);
+	ps->st.known_ports = 0;
+	for (struct psync__port *port = ps->ports; port; port = port->hh.next)
+		ps->st.known_ports += port->known;
+	ps->st.old_links = HASH_COUNT(ps->old_links);
+	sz = st->sz < sizeof(ps->st) ? st->sz : sizeof(ps->st);
+	memcpy(st, &ps->st, sz);
+	st->sz = sz;
+	return 0;
+}
