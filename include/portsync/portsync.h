@@ -15,5 +15,11 @@
 #include <portsync/replay.h>
 #include <portsync/memory_sink.h>
 #include <portsync/portsync_policy.h>
+#if PSYNC_HAVE_NETLINK
+#include <portsync/netlink.h>
+#endif
+#if PSYNC_HAVE_REDIS
+#include <portsync/redis.h>
+#endif
 
 #endif

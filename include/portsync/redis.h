@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PORTSYNC_REDIS_H
+#define PORTSYNC_REDIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <portsync/common.h>
+#include <portsync/sink.h>
+
+PSYNC_BEGIN_DECLS
+
+/*
+ * The Redis sink: keyed state writes to Redis, as SONiC lays them out.
+ *
+ * Databases are named ("APPL_DB", "STATE_DB", ...) and resolved to a Redis
+ * instance, a database id and a key separator, either from SONiC's
+ * database_config.json or, for a plain address, from SONiC's usual ids and
+ * separators (APPL_DB 0 ':', ASIC_DB 1, COUNTERS_DB 2, LOGLEVEL_DB 3,
+ * CONFIG_DB 4 '|', PFC_WD_DB 5, FLEX_COUNTER_DB 5, STATE_DB 6 '|',
+ * SNMP_OVERLAY_DB 7, ...).
+ *
+ * Writes: PSYNC_WRITE_SET is one HSET of TABLE<sep>key with the fields in the
+ * caller's order (at least one field), PSYNC_WRITE_DEL one DEL, and the
+ * PRODUCER ops follow SONiC's ProducerStateTable protocol (EVALSHA of a script
+ * loaded once per connection; key set, del set, staging hash "_TABLE<sep>key",
+ * "G" published on "TABLE_CHANNEL@<id>" only for keys new to the key set).
+ *
+ * One connection per Redis instance, opened when a database on it is first
+ * used (or by psync_redis_sink_connect). Its handshake (AUTH, SCRIPT LOAD, a
+ * SELECT of every database the instance holds) completes before any write goes
+ * out: a database id the server lacks is a connection error that names it,
+ * never a write to the wrong database. Everything submitted between two
+ * flushes leaves as one pipelined batch per connection; replies are read from
+ * dispatch without blocking. Writes to databases of one instance are applied
+ * in submission order; across instances there is no order. A lost connection
+ * completes its unacknowledged writes with -ECONNRESET (the pipeline sends them
+ * again) and is reopened with capped exponential backoff and jitter; reads in
+ * flight are sent again by the sink itself.
+ *
+ * Error replies complete a write with: LOADING, BUSY, READONLY, MASTERDOWN
+ * -EBUSY; OOM -ENOMEM; TRYAGAIN -EAGAIN; NOAUTH, WRONGPASS, NOPERM -EACCES;
+ * WRONGTYPE and unknown errors -EPROTO; ERR -EINVAL. The server's text is the
+ * reason. NOSCRIPT never reaches the caller: the scripts are loaded again and
+ * the failed write and everything sent after it are sent again, in order (a
+ * write that had landed lands twice; each write sets a final state, so the
+ * end result is the same).
+ *
+ * The sink's fd (psync_sink_get_fd) is an epoll fd over all its connections;
+ * it polls readable whenever a connection has input, or room for pending
+ * output. Host names are resolved with a blocking lookup when connecting: use
+ * numeric addresses or unix sockets where that matters.
+ */
+
+/* Where SONiC keeps the database configuration. */
+#define PSYNC_REDIS_DEFAULT_DB_CONFIG "/var/run/redis/sonic-db/database_config.json"
+
+/*
+ * Options of psync_redis_sink_new. Set sz to sizeof(struct psync_redis_options);
+ * a zero field takes the default named beside it.
+ */
+struct psync_redis_options {
+	size_t sz;
+	/* "unix:/path", "/path" or "host:port" ("[v6addr]:port"); NULL: use db_config */
+	const char *address;
+	/* database_config.json, when address is NULL; NULL: PSYNC_REDIS_DEFAULT_DB_CONFIG */
+	const char *db_config;
+	/* AUTH with the first line of this file; never pass a password in argv */
+	const char *password_file;
+	/* or: AUTH with the value of this environment variable (its name, not the password) */
+	const char *password_env;
+	unsigned max_in_flight;      /* writes per connection sent and not acknowledged: 16384 */
+	unsigned connect_timeout_ms; /* connect and handshake: 2000 */
+	unsigned backoff_min_ms;     /* first reconnect delay: 50, doubling per failure */
+	unsigned backoff_max_ms;     /* reconnect delay cap: 5000 */
+	unsigned scan_count;         /* COUNT hint of each SCAN step: 1000 */
+};
+
+/*
+ * Creates a Redis sink. Reads the database configuration and the password now,
+ * opens connections later (see above). On failure returns -errno and, when err
+ * is not NULL, writes a one-line reason naming the file or option at fault into
+ * err: -EINVAL (bad option, address or configuration), -ENOENT or another
+ * -errno of reading a file, -ENOMEM. Free with psync_sink_free.
+ */
+PSYNC_API int psync_redis_sink_new(const struct psync_redis_options *opts, char *err,
+				   size_t err_len, struct psync_sink **ret);
+
+/*
+ * Connects the instance holding db now and blocks until it is ready (connected,
+ * authenticated, scripts loaded), for start-up checks. Dispatches the sink while
+ * it waits, so writes and reads may complete. Returns 0 when ready, the -errno
+ * of the first failed attempt (-ECONNREFUSED, -ENOENT, -EACCES, -ETIMEDOUT, ...)
+ * with a reason in err, -ETIMEDOUT after timeout_ms (-1: no limit), -ENOENT for
+ * an unknown db, -EINVAL when sink is not a Redis sink.
+ */
+PSYNC_API int psync_redis_sink_connect(struct psync_sink *sink, const char *db, int timeout_ms,
+				       char *err, size_t err_len);
+
+/*
+ * Counters of a Redis sink, copied out. Set sz to sizeof(struct
+ * psync_redis_stats); at most sz bytes are filled.
+ */
+struct psync_redis_stats {
+	size_t sz;
+	uint64_t commands;         /* commands appended to connections */
+	uint64_t replies;          /* replies read */
+	uint64_t error_replies;    /* replies that were errors, NOSCRIPT included */
+	uint64_t script_reloads;   /* NOSCRIPT answered by loading the scripts again */
+	uint64_t connects;         /* connections that became ready */
+	uint64_t reconnects;       /* of which after a loss or failure */
+	uint64_t connect_failures; /* attempts that failed before becoming ready */
+	uint64_t disconnects;      /* ready connections lost */
+	uint64_t pending_output;   /* bytes waiting to be sent, now */
+	uint64_t in_flight;        /* writes sent and not acknowledged, now */
+};
+
+/* -EINVAL when sink is not a Redis sink or st->sz is too small. */
+PSYNC_API int psync_redis_sink_get_stats(struct psync_sink *sink, struct psync_redis_stats *st);
+
+/*
+ * SONiC's database configuration, parsed. Strings returned by resolve are owned
+ * by the configuration and valid until it is freed.
+ */
+struct psync_redis_db_config;
+
+/*
+ * Parses database_config.json. On failure returns -errno and writes
+ * "PATH: reason" (with a line number for JSON syntax errors) into err: the
+ * -errno of opening or reading the file, -EINVAL for bad JSON or a schema error
+ * (missing INSTANCES or DATABASES, a database naming an unknown instance, an id
+ * that is not a non-negative integer, ...), -ENOMEM.
+ */
+PSYNC_API int psync_redis_db_config_load(const char *path, char *err, size_t err_len,
+					 struct psync_redis_db_config **ret);
+
+/*
+ * A configuration of one instance at address (as in psync_redis_options) with
+ * SONiC's usual databases, ids and separators. -EINVAL for a bad address.
+ */
+PSYNC_API int psync_redis_db_config_new_address(const char *address, char *err, size_t err_len,
+						struct psync_redis_db_config **ret);
+
+/* Frees cfg and the strings resolve returned from it. NULL is fine. */
+PSYNC_API void psync_redis_db_config_free(struct psync_redis_db_config *cfg);
+
+/* Where a database lives. Set sz to sizeof(struct psync_redis_db_location). */
+struct psync_redis_db_location {
+	size_t sz;
+	const char *instance;    /* the instance's name ("redis"; "default" for an address) */
+	const char *unix_socket; /* NULL when the instance is reached over TCP */
+	const char *hostname;    /* NULL when reached over a unix socket */
+	int port;
+	int id;                  /* the database number (SELECT) */
+	const char *separator;   /* between table and key */
+};
+
+/* Fills ret for db. -ENOENT for an unknown database, -EINVAL for bad arguments. */
+PSYNC_API int psync_redis_db_config_resolve(const struct psync_redis_db_config *cfg,
+					    const char *db, struct psync_redis_db_location *ret);
+
+PSYNC_END_DECLS
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Commands as argument vectors: the builder, and the Table writes (HSET, DEL). */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis_internal.h"
+
+static int grow_args(struct psync__redis_argv *a, size_t n)
+{
+	const char **argv;
+	size_t *len;
+
+	if (n <= a->cap)
+		return 0;
+	argv = realloc(a->argv, n * sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
+	a->argv = argv;
+	len = realloc(a->len, n * sizeof(*len));
+	if (!len)
+		return -ENOMEM;
+	a->len = len;
+	a->cap = n;
+	return 0;
+}
+
+int psync__redis_argv_begin(struct psync__redis_argv *a, size_t n_args, size_t text)
+{
+	a->n = 0;
+	a->text_used = 0;
+	if (grow_args(a, n_args) < 0)
+		return -ENOMEM;
+	if (text > a->text_cap) {
+		char *t = realloc(a->text, text);
+
+		if (!t)
+			return -ENOMEM;
+		a->text = t;
+		a->text_cap = text;
+	}
+	return 0;
+}
+
+void psync__redis_argv_add(struct psync__redis_argv *a, const char *s, size_t len)
+{
+	assert(a->n < a->cap);
+	a->argv[a->n] = s;
+	a->len[a->n++] = len;
+}
+
+void psync__redis_argv_add_str(struct psync__redis_argv *a, const char *s)
+{
+	psync__redis_argv_add(a, s, strlen(s));
+}
+
+const char *psync__redis_argv_add_join(struct psync__redis_argv *a, const char *const *parts,
+				       size_t n)
+{
+	char *start = a->text + a->text_used;
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(parts[i]);
+
+		assert(a->text_used + len + l < a->text_cap);
+		memcpy(start + len, parts[i], l);
+		len += l;
+	}
+	start[len] = '\0';
+	a->text_used += len + 1;
+	psync__redis_argv_add(a, start, len);
+	return start;
+}
+
+void psync__redis_argv_add_uint(struct psync__redis_argv *a, unsigned long long v)
+{
+	char *start = a->text + a->text_used;
+	int len;
+
+	assert(a->text_used + PSYNC__REDIS_UINT_TEXT <= a->text_cap);
+	len = snprintf(start, PSYNC__REDIS_UINT_TEXT, "%llu", v);
+	a->text_used += (size_t)len + 1;
+	psync__redis_argv_add(a, start, (size_t)len);
+}
+
+void psync__redis_argv_release(struct psync__redis_argv *a)
+{
+	free(a->argv);
+	free(a->len);
+	free(a->text);
+	memset(a, 0, sizeof(*a));
+}
+
+/* HSET TABLE<sep>key f1 v1 f2 v2 ...: one command, so the fields land in order. */
+static int hset_argv(struct psync__redis_argv *a, const struct psync__redis_db *db,
+		     const struct psync_write *w)
+{
+	const char *key[] = { w->table, db->separator, w->key };
+	size_t text = strlen(w->table) + strlen(db->separator) + strlen(w->key) + 1;
+
+	if (w->n_fields == 0)
+		return -EINVAL;
+	if (psync__redis_argv_begin(a, 2 + 2 * w->n_fields, text) < 0)
+		return -ENOMEM;
+	psync__redis_argv_add_str(a, "HSET");
+	psync__redis_argv_add_join(a, key, 3);
+	for (size_t i = 0; i < w->n_fields; i++) {
+		psync__redis_argv_add_str(a, w->fields[i].name);
+		psync__redis_argv_add_str(a, w->fields[i].value);
+	}
+	return 0;
+}
+
+static int del_argv(struct psync__redis_argv *a, const struct psync__redis_db *db,
+		    const struct psync_write *w)
+{
+	const char *key[] = { w->table, db->separator, w->key };
+	size_t text = strlen(w->table) + strlen(db->separator) + strlen(w->key) + 1;
+
+	if (psync__redis_argv_begin(a, 2, text) < 0)
+		return -ENOMEM;
+	psync__redis_argv_add_str(a, "DEL");
+	psync__redis_argv_add_join(a, key, 3);
+	return 0;
+}
+
+int psync__redis_write_argv(struct psync__redis_argv *a, const struct psync__redis_db *db,
+			    const struct psync_write *w, const char *sha_set, const char *sha_del)
+{
+	switch (w->op) {
+	case PSYNC_WRITE_SET:
+		return hset_argv(a, db, w);
+	case PSYNC_WRITE_DEL:
+		return del_argv(a, db, w);
+	case PSYNC_WRITE_PRODUCER_SET:
+	case PSYNC_WRITE_PRODUCER_DEL:
+		return psync__redis_producer_argv(a, db, w, sha_set, sha_del);
+	}
+	return -EINVAL;
+}
