@@ -22,7 +22,8 @@ struct psync_pipeline {
 	uint32_t sink_epoll_events;
 	int source_has_fd;
 	uint64_t paused_until_ns; /* no submission before this, after a transient failure */
-	unsigned failure_streak;
+	unsigned failure_streak;  /* dispatches in a row that saw a transient failure */
+	int failed_this_dispatch; /* the streak grows once per dispatch, not per write */
 	unsigned event_writes;    /* writes and reads the current event caused */
 	int first_error;          /* of the current dispatch */
 	volatile sig_atomic_t stop;
@@ -100,7 +101,10 @@ static void on_write_done(const struct psync_write *w, int status, const char *r
 		break;
 	}
 	psync__metrics_set_error(&p->metrics, psync_sink_get_name(p->sink), status, reason);
-	if (transient) {
+	/* A lost connection fails everything in flight at once: that is one
+	 * failure, and the sink's own reconnect backoff paces what follows. */
+	if (transient && !p->failed_this_dispatch) {
+		p->failed_this_dispatch = 1;
 		p->failure_streak++;
 		p->paused_until_ns = now + backoff_ns(p);
 	}
@@ -272,6 +276,7 @@ PSYNC_API int psync_pipeline_dispatch(struct psync_pipeline *p)
 	if (!p)
 		return -EINVAL;
 	p->first_error = 0;
+	p->failed_this_dispatch = 0;
 	note_error(p, psync_sink_dispatch(p->sink));
 	n = psync_source_dispatch(p->source, p->opts.dispatch_budget, on_source_event, p);
 	note_error(p, n);
@@ -391,6 +396,7 @@ PSYNC_API int psync_pipeline_flush(struct psync_pipeline *p, int timeout_ms)
 	if (!p)
 		return -EINVAL;
 	for (;;) {
+		p->failed_this_dispatch = 0;
 		pump_writes(p);
 		if (idle(p))
 			return 0;

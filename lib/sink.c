@@ -323,8 +323,10 @@ int psync__status_is_transient(int status)
 
 const char *psync__default_separator(const char *db)
 {
+	/* As in sonic-buildimage's database_config.json. */
 	static const char *const colon_dbs[] = { "APPL_DB", "ASIC_DB", "COUNTERS_DB", "LOGLEVEL_DB",
-						 "PFC_WD_DB", "FLEX_COUNTER_DB", "CHASSIS_APP_DB" };
+						 "PFC_WD_DB", "FLEX_COUNTER_DB", "GB_ASIC_DB",
+						 "GB_COUNTERS_DB", "GB_FLEX_COUNTER_DB", "APPL_STATE_DB" };
 
 	for (size_t i = 0; i < sizeof(colon_dbs) / sizeof(colon_dbs[0]); i++)
 		if (strcmp(db, colon_dbs[i]) == 0)

@@ -491,7 +491,10 @@ enum psync__outcome psync__wq_complete(struct psync__write_queue *q, const struc
 		retire(q, rec);
 		return PSYNC__ACKED;
 	}
-	if (!transient || ++rec->attempts >= max_attempts) {
+	/* A write lost with its connection was not refused: it costs no attempt. */
+	if (status != -ECONNRESET && status != -ENOTCONN && status != -EPIPE)
+		rec->attempts++;
+	if (!transient || rec->attempts >= max_attempts) {
 		retire(q, rec);
 		return PSYNC__FAILED;
 	}

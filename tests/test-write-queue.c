@@ -280,3 +280,20 @@ Test(write_queue, memory_stays_bounded_by_keys_while_blocked)
 		cr_assert_eq(atoi(field(rec, "a")), 99999 - (99999 - k) % 64, "key k%d has its last value", k);
 	}
 }
+
+Test(write_queue, a_lost_connection_costs_no_attempt)
+{
+	struct psync__write_rec *rec;
+
+	push_set("k", "1", NULL);
+	for (int i = 0; i < 10; i++) {
+		rec = take();
+		cr_assert_eq(psync__wq_complete(&q, &rec->w, i % 2 ? -ECONNRESET : -ENOTCONN, 1, 2),
+			     PSYNC__REQUEUED, "loss %d", i);
+	}
+	rec = take();
+	cr_assert_eq(psync__wq_complete(&q, &rec->w, -EIO, 1, 2), PSYNC__REQUEUED);
+	rec = take();
+	cr_assert_eq(psync__wq_complete(&q, &rec->w, -EIO, 1, 2), PSYNC__FAILED,
+		     "refusals still count");
+}
