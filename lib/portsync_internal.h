@@ -26,7 +26,7 @@ struct psync__port {
 	int checking;    /* an APPL_DB read is in flight */
 	int waiting;     /* configured; PortInitDone waits for its netdev */
 	int published;   /* we wrote its STATE_DB entry */
-	int unconfirmed; /* not seen since the last overrun */
+	uint32_t generation; /* dump generation of its last NEWLINK (see event.h) */
 	struct psync__list pending; /* events held while checking */
 	char name[PSYNC_IFNAME_MAX];
 };

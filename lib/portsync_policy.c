@@ -108,7 +108,6 @@ static int publish(struct psync__portsync *ps, struct psync_pipeline *p, struct 
 		return r;
 	ps->st.published++;
 	port->published = 1;
-	port->unconfirmed = 0;
 	if (port->waiting) {
 		port->waiting = 0;
 		ps->st.waiting--;
@@ -128,7 +127,6 @@ static int unpublish(struct psync__portsync *ps, struct psync_pipeline *p, struc
 		return r;
 	ps->st.deleted++;
 	port->published = 0;
-	port->unconfirmed = 0;
 	psync__portsync_log(ps, LOG_NOTICE, "Delete %s(ok) from state db", port->name);
 	return 0;
 }
@@ -237,8 +235,8 @@ static int on_link(struct psync__portsync *ps, struct psync_pipeline *p, const s
 	port = psync__portsync_port(ps, ev->ifname);
 	if (!port)
 		return -ENOMEM;
-	if (ps->resync_pending && ev->type == PSYNC_EVENT_NEWLINK)
-		port->unconfirmed = 0;
+	if (ev->type == PSYNC_EVENT_NEWLINK)
+		port->generation = ev->dump_generation;
 	if (!psync__list_empty(&port->pending) || port->checking)
 		return hold(port, ev); /* behind the events already waiting */
 	if (port->known || ev->type == PSYNC_EVENT_DELLINK)
@@ -247,14 +245,16 @@ static int on_link(struct psync__portsync *ps, struct psync_pipeline *p, const s
 	return r < 0 ? r : hold(port, ev);
 }
 
-/* After an overrun: ports that the repairing dump did not show are gone. */
-static void reconcile(struct psync__portsync *ps, struct psync_pipeline *p)
+/* After an overrun, at the end of dump G: a port whose last NEWLINK is older
+ * than G was not in the dump, so it vanished while events were being lost.
+ * (Backlog read after the overrun carries older generations: it cannot vouch.) */
+static void reconcile(struct psync__portsync *ps, struct psync_pipeline *p, uint32_t generation)
 {
 	struct psync__port *port, *tmp;
 
 	HASH_ITER(hh, ps->ports, port, tmp) {
-		if (port->published && port->unconfirmed && psync__list_empty(&port->pending) &&
-		    unpublish(ps, p, port, 0) == 0)
+		if (port->published && port->generation < generation &&
+		    psync__list_empty(&port->pending) && unpublish(ps, p, port, 0) == 0)
 			ps->st.reconciled++;
 	}
 	ps->resync_pending = 0;
@@ -262,11 +262,7 @@ static void reconcile(struct psync__portsync *ps, struct psync_pipeline *p)
 
 static void on_overrun(struct psync__portsync *ps, const struct psync_link_event *ev)
 {
-	struct psync__port *port, *tmp;
-
 	psync__portsync_log(ps, LOG_WARNING, "netlink overrun: events were lost, resynchronizing");
-	HASH_ITER(hh, ps->ports, port, tmp)
-		port->unconfirmed = port->published;
 	ps->resync_pending = 1;
 	ps->resync_generation = ev->dump_generation;
 }
@@ -284,7 +280,7 @@ static int portsync_on_event(void *impl, struct psync_pipeline *p, const struct 
 		return 0;
 	case PSYNC_EVENT_DUMP_DONE:
 		if (ps->resync_pending && ev->dump_generation >= ps->resync_generation)
-			reconcile(ps, p);
+			reconcile(ps, p, ev->dump_generation);
 		return 0;
 	}
 	return 0;
