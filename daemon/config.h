@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* portsyncd's tunables file (INI). */
+#ifndef PORTSYNCD_CONFIG_H
+#define PORTSYNCD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct daemon_config {
+	/* [netlink] */
+	uint32_t receive_buffer;     /* bytes; 0: the library's default (8 MiB) */
+	unsigned netlink_budget;     /* messages per dispatch */
+	/* [pipeline] */
+	unsigned max_attempts;
+	unsigned retry_min_ms;
+	unsigned retry_max_ms;
+	unsigned queue_degraded;
+	/* [redis] */
+	unsigned max_in_flight;
+	unsigned connect_timeout_ms;
+	unsigned backoff_min_ms;
+	unsigned backoff_max_ms;
+	char password_file[256];
+	char password_env[64];
+	/* [log] */
+	unsigned rate_limit;         /* messages per second; 0: unlimited */
+	unsigned rate_burst;
+	/* [daemon] */
+	unsigned start_timeout_ms;
+	unsigned flush_timeout_ms;   /* at SIGTERM */
+};
+
+/* Defaults, then the file (when path is not NULL). On failure returns -1 with
+ * "FILE:LINE: what is wrong" in err. */
+int load_config(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+
+static struct {
+	int to_stderr;
+	int level;
+	double rate, burst, tokens;
+	double last; /* seconds, CLOCK_MONOTONIC */
+	unsigned long suppressed;
+} lg = { .to_stderr = 1, .level = LOG_NOTICE };
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void emit(int priority, const char *msg)
+{
+	if (lg.to_stderr)
+		fprintf(stderr, "portsyncd: %s\n", msg);
+	else
+		syslog(priority, "%s", msg);
+}
+
+void log_open(int to_stderr, int level, unsigned rate, unsigned burst)
+{
+	lg.to_stderr = to_stderr;
+	lg.level = level;
+	lg.rate = rate;
+	lg.burst = lg.tokens = burst ? burst : 1;
+	lg.last = now_s();
+	if (!to_stderr)
+		openlog("portsyncd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/* Token bucket: refilled at lg.rate per second up to lg.burst. */
+static int allowed(int priority)
+{
+	double t;
+
+	if (!lg.rate || priority <= LOG_ERR)
+		return 1;
+	t = now_s();
+	lg.tokens += (t - lg.last) * lg.rate;
+	lg.last = t;
+	if (lg.tokens > lg.burst)
+		lg.tokens = lg.burst;
+	if (lg.tokens < 1) {
+		lg.suppressed++;
+		return 0;
+	}
+	lg.tokens -= 1;
+	return 1;
+}
+
+static void report_suppressed(void)
+{
+	char msg[64];
+
+	if (!lg.suppressed)
+		return;
+	snprintf(msg, sizeof(msg), "suppressed %lu messages", lg.suppressed);
+	lg.suppressed = 0;
+	emit(LOG_NOTICE, msg);
+}
+
+static void log_text(int priority, const char *msg)
+{
+	if (priority > lg.level || !allowed(priority))
+		return;
+	report_suppressed();
+	emit(priority, msg);
+}
+
+void log_msg(int priority, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (priority > lg.level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_text(priority, msg);
+}
+
+void log_from_library(int priority, const char *message, void *userdata)
+{
+	(void)userdata;
+	log_text(priority, message);
+}
+
+void log_close(void)
+{
+	report_suppressed();
+	if (!lg.to_stderr)
+		closelog();
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* portsyncd's log: syslog (ident "portsyncd") or stderr, with a rate limit so
+ * that per-event lines cannot dominate the cost of a flood. */
+#ifndef PORTSYNCD_LOG_H
+#define PORTSYNCD_LOG_H
+
+/* rate: messages per second kept (0: all), burst: how many may come at once.
+ * Errors and worse are never held back. */
+void log_open(int to_stderr, int level, unsigned rate, unsigned burst);
+__attribute__((format(printf, 2, 3))) void log_msg(int priority, const char *fmt, ...);
+/* The library's log hook (psync_log_fn). */
+void log_from_library(int priority, const char *message, void *userdata);
+/* Reports what the limit held back, then closes. */
+void log_close(void);
+
+#endif
