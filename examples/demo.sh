@@ -17,11 +17,14 @@ tests/install-deps.sh
 
 work=$(mktemp -d /tmp/portsyncd-demo.XXXXXX)
 log="$work/build.log"
+redis_pid=""
+consumer_pid=""
+# Children are started in the background with their pids taken at once, so
+# an interrupt at any moment leaves nothing behind.
 cleanup() {
 	trap - EXIT INT TERM
-	[ -f "$work/consumer.pid" ] && kill "$(cat "$work/consumer.pid")" 2>/dev/null
-	[ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null
-	sleep 0.2
+	for pid in $consumer_pid $redis_pid; do kill "$pid" 2>/dev/null || true; done
+	for pid in $consumer_pid $redis_pid; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,7 +40,8 @@ ninja -C build/demo >"$log" 2>&1 || { cat "$log"; exit 1; }
 
 echo "== a private redis-server on $work/redis.sock"
 redis-server --port 0 --unixsocket "$work/redis.sock" --save '' --appendonly no \
-	--daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log"
+	--daemonize no --logfile "$work/redis.log" &
+redis_pid=$!
 cli() { redis-cli -s "$work/redis.sock" "$@"; }
 for _ in 1 2 3 4 5 6 7 8 9 10; do cli ping >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -58,7 +62,7 @@ pop='for _, k in ipairs(redis.call("SPOP", "PORT_TABLE_KEY_SET", 128)) do
 	redis.call("DEL", "_PORT_TABLE:" .. k)
 end'
 ( while :; do cli -n 0 eval "$pop" 0 >/dev/null 2>&1 || exit 0; sleep 0.05; done ) &
-echo $! >"$work/consumer.pid"
+consumer_pid=$!
 
 echo "== portsyncd in a private network namespace"
 cat >"$work/inside.sh" <<INSIDE
