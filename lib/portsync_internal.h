@@ -43,6 +43,7 @@ struct psync__portsync {
 	struct psync__old_link *old_links;
 	struct psync_portsync_status st;
 	int first_batch_seen;
+	int recheck_needed;         /* an APPL_DB check failed: events wait for a retry */
 	int resync_pending;
 	uint32_t resync_generation; /* DUMP_DONE of this generation repairs an overrun */
 };

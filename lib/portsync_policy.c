@@ -162,7 +162,8 @@ static void drain_pending(struct psync__portsync *ps, struct psync_pipeline *p,
 		apply(ps, p, port, &pe->ev);
 		free(pe);
 		if (was_del && !psync__list_empty(&port->pending)) {
-			check_appl_db(ps, p, port); /* on failure the batch end retries */
+			if (check_appl_db(ps, p, port) < 0)
+				ps->recheck_needed = 1; /* the batch end retries */
 			return;
 		}
 	}
@@ -183,7 +184,8 @@ static void on_appl_answer(const struct psync_read *r, const struct psync_read_r
 	(void)r;
 	port->checking = 0;
 	if (res->status < 0) {
-		/* Events stay held; the next event or batch end asks again. */
+		/* Events stay held; the next batch end asks again. */
+		c->ps->recheck_needed = 1;
 		psync__portsync_log(c->ps, LOG_WARNING, "Cannot read APPL_DB PORT_TABLE %s: %s",
 				    port->name, strerror(-res->status));
 	} else {
@@ -242,7 +244,9 @@ static int on_link(struct psync__portsync *ps, struct psync_pipeline *p, const s
 	if (port->known || ev->type == PSYNC_EVENT_DELLINK)
 		return apply(ps, p, port, ev);
 	r = check_appl_db(ps, p, port);
-	return r < 0 ? r : hold(port, ev);
+	if (r < 0)
+		ps->recheck_needed = 1; /* held anyway: the batch end asks again */
+	return hold(port, ev);
 }
 
 /* After an overrun, at the end of dump G: a port whose last NEWLINK is older
@@ -286,14 +290,19 @@ static int portsync_on_event(void *impl, struct psync_pipeline *p, const struct 
 	return 0;
 }
 
-/* Ports whose check failed get asked again, once per batch. */
+/* Ports whose check failed get asked again, once per batch. The scan only
+ * runs after a failure: it is O(ports), too much for every batch. */
 static void recheck_held(struct psync__portsync *ps, struct psync_pipeline *p)
 {
 	struct psync__port *port, *tmp;
 
+	if (!ps->recheck_needed)
+		return;
+	ps->recheck_needed = 0;
 	HASH_ITER(hh, ps->ports, port, tmp) {
-		if (!port->checking && !psync__list_empty(&port->pending))
-			check_appl_db(ps, p, port);
+		if (!port->checking && !psync__list_empty(&port->pending) &&
+		    check_appl_db(ps, p, port) < 0)
+			ps->recheck_needed = 1;
 	}
 }
 
