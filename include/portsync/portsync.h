@@ -15,6 +15,7 @@
 #include <portsync/replay.h>
 #include <portsync/memory_sink.h>
 #include <portsync/portsync_policy.h>
+#include <portsync/prometheus.h>
 #if PSYNC_HAVE_NETLINK
 #include <portsync/netlink.h>
 #endif
