@@ -45,6 +45,11 @@ static const struct key keys[] = {
 	TXT("redis", "password_env", password_env),
 	NUM("log", "rate_limit", rate_limit, 0, 1000000),
 	NUM("log", "rate_burst", rate_burst, 1, 1000000),
+	NUM("health", "p99_degraded_us", p99_degraded_us, 0, 60000000),
+	NUM("health", "overrun_degraded_s", overrun_degraded_s, 1, 86400),
+	TXT("metrics", "listen", listen),
+	NUM("metrics", "summary_interval_s", summary_interval_s, 0, 86400),
+	NUM("metrics", "state_db_stats", state_db_stats, 0, 1),
 	NUM("daemon", "start_timeout_ms", start_timeout_ms, 1, 3600000),
 	NUM("daemon", "flush_timeout_ms", flush_timeout_ms, 0, 600000),
 };
@@ -61,6 +66,8 @@ static const struct daemon_config defaults = {
 	.backoff_max_ms = 5000,
 	.rate_limit = 1000,
 	.rate_burst = 5000,
+	.overrun_degraded_s = 60,
+	.summary_interval_s = 300,
 	.start_timeout_ms = 10000,
 	.flush_timeout_ms = 2000,
 };

@@ -25,6 +25,13 @@ struct daemon_config {
 	/* [log] */
 	unsigned rate_limit;         /* messages per second; 0: unlimited */
 	unsigned rate_burst;
+	/* [health] */
+	unsigned p99_degraded_us;    /* 0: latency never degrades health */
+	unsigned overrun_degraded_s; /* degraded this long after an overrun */
+	/* [metrics] */
+	char listen[64];             /* HTTP /metrics and /health; "" = off */
+	unsigned summary_interval_s; /* periodic log line; 0 = off */
+	unsigned state_db_stats;     /* 1: the summary also into STATE_DB */
 	/* [daemon] */
 	unsigned start_timeout_ms;
 	unsigned flush_timeout_ms;   /* at SIGTERM */

@@ -34,11 +34,19 @@ void log_open(int to_stderr, int level, unsigned rate, unsigned burst)
 {
 	lg.to_stderr = to_stderr;
 	lg.level = level;
-	lg.rate = rate;
-	lg.burst = lg.tokens = burst ? burst : 1;
+	log_set_rate(rate, burst);
+	lg.tokens = lg.burst;
 	lg.last = now_s();
 	if (!to_stderr)
 		openlog("portsyncd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_rate(unsigned rate, unsigned burst)
+{
+	lg.rate = rate;
+	lg.burst = burst ? burst : 1;
+	if (lg.tokens > lg.burst)
+		lg.tokens = lg.burst;
 }
 
 /* Token bucket: refilled at lg.rate per second up to lg.burst. */

@@ -7,6 +7,8 @@
 /* rate: messages per second kept (0: all), burst: how many may come at once.
  * Errors and worse are never held back. */
 void log_open(int to_stderr, int level, unsigned rate, unsigned burst);
+/* Changes the limit (SIGHUP). */
+void log_set_rate(unsigned rate, unsigned burst);
 __attribute__((format(printf, 2, 3))) void log_msg(int priority, const char *fmt, ...);
 /* The library's log hook (psync_log_fn). */
 void log_from_library(int priority, const char *message, void *userdata);

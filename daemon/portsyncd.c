@@ -6,15 +6,11 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <portsync/netlink.h>
@@ -23,6 +19,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "loop.h"
+#include "metrics_page.h"
 #include "options.h"
 
 static const char *const databases[] = { "CONFIG_DB", "APPL_DB", "STATE_DB" };
@@ -129,6 +127,8 @@ static int make_pipeline(const struct daemon_options *o, const struct daemon_con
 		.sz = sizeof(po), .max_attempts = c->max_attempts,
 		.retry_min_ns = (uint64_t)c->retry_min_ms * 1000000,
 		.retry_max_ns = (uint64_t)c->retry_max_ms * 1000000, .queue_degraded = c->queue_degraded,
+		.overrun_degraded_ns = (uint64_t)c->overrun_degraded_s * 1000000000,
+		.p99_degraded_ns = (uint64_t)c->p99_degraded_us * 1000,
 	};
 	struct psync_source *source = NULL;
 	struct psync_policy *policy = NULL;
@@ -148,75 +148,27 @@ fail:
 	return -1;
 }
 
-static int open_signals(void)
+static int open_metrics(const struct daemon_options *o, const struct daemon_config *c,
+			struct loop *l)
 {
-	sigset_t mask;
+	int r;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -1;
-	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-/* Dispatches until SIGTERM or SIGINT. A failing part is logged once per change. */
-static void run(struct psync_pipeline *p, int sigfd)
-{
-	struct pollfd fds[2] = { { psync_pipeline_get_fd(p), POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-	struct signalfd_siginfo si;
-	int last_error = 0;
-
-	for (;;) {
-		int r;
-
-		if (poll(fds, 2, psync_pipeline_get_timeout_ms(p)) < 0 && errno != EINTR)
-			log_msg(LOG_ERR, "poll: %s", strerror(errno));
-		if (fds[1].revents && read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			log_msg(LOG_NOTICE, "%s: flushing and exiting", strsignal((int)si.ssi_signo));
-			return;
-		}
-		r = psync_pipeline_dispatch(p);
-		if (r < 0 && r != last_error)
-			log_msg(LOG_WARNING, "dispatch: %s", strerror(-r));
-		last_error = r < 0 ? r : 0;
-	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Events the kernel queued before the signal are part of the state to leave
- * behind: handle them, then wait for every write, both within the time given. */
-static void shut_down(struct psync_pipeline *p, unsigned flush_timeout_ms)
-{
-	struct psync_metrics m = { .sz = sizeof(m) };
-	uint64_t deadline = now_ms() + flush_timeout_ms;
-
-	while (psync_pipeline_dispatch(p) > 0 && now_ms() < deadline)
-		;
-	if (psync_pipeline_flush(p, (int)(deadline > now_ms() ? deadline - now_ms() : 0)) == -ETIMEDOUT)
-		log_msg(LOG_WARNING, "writes still pending after %u ms; giving up on them", flush_timeout_ms);
-	psync_pipeline_get_metrics(p, &m);
-	log_msg(LOG_NOTICE, "%llu events, %llu writes acknowledged, %llu failed; latency event->ack "
-		"p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us",
-		(unsigned long long)m.events_received, (unsigned long long)m.writes_acked,
-		(unsigned long long)m.writes_failed, m.latency_p50_ns / 1e3, m.latency_p90_ns / 1e3,
-		m.latency_p99_ns / 1e3, m.latency_max_ns / 1e3);
+	if (!c->listen[0])
+		return 0;
+	r = metrics_page_serve(c->listen, l);
+	if (r < 0)
+		return start_failed(o, "cannot serve metrics on %s: %s", c->listen, strerror(-r));
+	log_msg(LOG_INFO, "metrics on http://%s/metrics", c->listen);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct daemon_options opts;
 	struct daemon_config cfg;
-	struct psync_pipeline *p = NULL;
+	struct loop l = { .opts = &opts, .cfg = &cfg };
 	char err[512];
-	int sigfd, r;
+	int r = -1;
 
 	switch (parse_options(argc, argv, &opts)) {
 	case PARSE_EXIT_OK: return 0;
@@ -228,20 +180,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_open(opts.log_stderr, opts.log_level, cfg.rate_limit, cfg.rate_burst);
-	sigfd = open_signals();
-	if (sigfd < 0 || make_pipeline(&opts, &cfg, &p) < 0) {
-		log_close();
-		return 1;
+	l.sigfd = loop_open_signals();
+	if (l.sigfd >= 0 && make_pipeline(&opts, &cfg, &l.p) == 0 && open_metrics(&opts, &cfg, &l) == 0) {
+		r = psync_pipeline_start(l.p);
+		if (r < 0)
+			start_failed(&opts, "start-up failed: %s", strerror(-r));
+		else
+			loop_run(&l);
 	}
-	r = psync_pipeline_start(p);
-	if (r < 0) {
-		start_failed(&opts, "start-up failed: %s", strerror(-r));
-	} else {
-		run(p, sigfd);
-		shut_down(p, cfg.flush_timeout_ms);
-	}
-	psync_pipeline_free(p);
-	close(sigfd);
+	metrics_page_stop(&l);
+	psync_pipeline_free(l.p);
+	if (l.sigfd >= 0)
+		close(l.sigfd);
 	log_close();
 	return r < 0 ? 1 : 0;
 }

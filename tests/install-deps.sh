@@ -5,11 +5,13 @@
 # uthash (header-only) provides the hash tables; libinih reads portsyncd's
 # tunables file; Criterion runs the tests;
 # redis-server and iproute2 give the tests a real Redis and network namespaces;
-# g++ compiles the C++ header test.
+# g++ compiles the C++ header test; curl scrapes /metrics in the tests and
+# examples/metrics-table.sh; libsystemd gives portsyncd sd_notify (Type=notify
+# readiness, status and watchdog).
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
-	libcriterion-dev redis-server iproute2 binutils"
+	libcriterion-dev redis-server iproute2 binutils curl libsystemd-dev"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
