@@ -42,7 +42,12 @@ struct http_server {
 	http_handler_fn handler;
 	void *userdata;
 	struct conn *conns;
+	uint64_t accept_paused_until; /* after EMFILE and the like, ms */
 };
+
+/* Out of descriptors or memory, the listener stays readable: rest it a while
+ * instead of letting poll wake the loop for nothing. */
+#define ACCEPT_PAUSE_MS 200
 
 static uint64_t now_ms(void)
 {
@@ -207,7 +212,7 @@ int http_server_pollfds(struct http_server *s, struct pollfd *fds, size_t max)
 	if (!s || (!fds && max))
 		return -EINVAL;
 	/* With every slot taken, leaving the listener out keeps poll from spinning on it. */
-	if (n < max && s->n_conns < s->max_conns)
+	if (n < max && s->n_conns < s->max_conns && now_ms() >= s->accept_paused_until)
 		fds[n++] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
 	for (unsigned i = 0; i < s->max_conns && n < max; i++) {
 		const struct conn *c = &s->conns[i];
@@ -229,6 +234,8 @@ int http_server_timeout_ms(struct http_server *s)
 	for (unsigned i = 0; i < s->max_conns; i++)
 		if (s->conns[i].state != CONN_FREE && s->conns[i].deadline_ms < nearest)
 			nearest = s->conns[i].deadline_ms;
+	if (s->accept_paused_until > now && s->accept_paused_until < nearest)
+		nearest = s->accept_paused_until;
 	if (nearest == UINT64_MAX)
 		return -1;
 	return nearest > now ? (int)(nearest - now) : 0;
@@ -482,8 +489,10 @@ static int accept_error_is_transient(int err)
 	return err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM;
 }
 
-static int accept_clients(struct http_server *s)
+static int accept_clients(struct http_server *s, uint64_t now)
 {
+	if (now < s->accept_paused_until)
+		return 0;
 	while (s->n_conns < s->max_conns) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -491,8 +500,10 @@ static int accept_clients(struct http_server *s)
 			conn_open(s, fd);
 		else if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
-		else if (!accept_error_is_transient(errno))
+		else if (!accept_error_is_transient(errno)) {
+			s->accept_paused_until = now + ACCEPT_PAUSE_MS;
 			return -errno;
+		}
 	}
 	return 0;
 }
@@ -518,7 +529,7 @@ int http_server_dispatch(struct http_server *s)
 
 	if (!s)
 		return -EINVAL;
-	r = accept_clients(s);
+	r = accept_clients(s, now);
 	for (unsigned i = 0; i < s->max_conns; i++)
 		if (s->conns[i].state != CONN_FREE)
 			conn_step(s, &s->conns[i], now);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon's HTTP endpoint, driven by a poll loop in the test as the daemon drives it. */
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -408,4 +409,35 @@ Test(http, addresses, .init = NULL, .fini = NULL)
 		cr_assert(r == -EADDRNOTAVAIL || r == -EAFNOSUPPORT, "%s", strerror(-r));
 	cr_assert_eq(http_server_new("127.0.0.1:0", 0, handler, NULL, &s), -EINVAL);
 	http_server_free(NULL);
+}
+
+/* Out of descriptors, accept fails while the listener stays readable: the
+ * server must rest it rather than make the caller's loop spin. */
+Test(http, accept_failure_rests_the_listener)
+{
+	struct rlimit old, low;
+	struct pollfd fds[8];
+	int client, n;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	client = client_connect();
+	low = old;
+	low.rlim_cur = (rlim_t)client + 1;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	/* Take every free number below the limit too: none is left for accept. */
+	int taken[64], n_taken = 0, fd;
+	while (n_taken < 64 && (fd = dup(client)) >= 0)
+		taken[n_taken++] = fd;
+	cr_assert_eq(errno, EMFILE);
+	cr_assert_eq(http_server_dispatch(srv), -EMFILE);
+	n = http_server_pollfds(srv, fds, 8);
+	cr_assert_eq(n, 0, "the listener rests: nothing to poll");
+	cr_assert_gt(http_server_timeout_ms(srv), 0, "a timer brings it back");
+	while (n_taken)
+		close(taken[--n_taken]);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	usleep(250000);
+	cr_assert_eq(http_server_pollfds(srv, fds, 8), 1, "listening again");
+	pump(100);
+	close(client);
 }
