@@ -4,6 +4,10 @@
 # + UndefinedBehaviorSanitizer, then checks the installed package.
 # Tests that need root (network namespaces) fail rather than skip without it.
 set -eu
+# Namespaces and installing packages need root: ask for it once, up front.
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo "$0" "$@"
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 tests/install-deps.sh
