@@ -40,6 +40,23 @@ static inline void psync__strlcpy(char *dst, const char *src, size_t n)
 	dst[len] = '\0';
 }
 
+/* Writes v in decimal into buf (at least 21 bytes) and returns its length.
+ * Per-event writes format integers: printf's machinery is a tenth of the cost. */
+static inline size_t psync__u64_to_dec(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, len;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (len = 0; len < n; len++)
+		buf[len] = tmp[n - 1 - len];
+	buf[len] = '\0';
+	return len;
+}
+
 /* An intrusive circular doubly-linked list; a head is a node pointing at itself. */
 struct psync__list {
 	struct psync__list *prev, *next;

@@ -136,13 +136,17 @@ nomem:
 	return -ENOMEM;
 }
 
-/* "TABLE<sep>key" in a buffer the caller frees. */
+/* "TABLE<sep>key" in a buffer the caller frees. (Once per write: no printf.) */
 static char *full_key(const struct mem_db *db, const char *table, const char *key)
 {
-	char *s;
+	size_t lt = strlen(table), ls = strlen(db->sep), lk = strlen(key);
+	char *s = malloc(lt + ls + lk + 1);
 
-	if (asprintf(&s, "%s%s%s", table, db->sep, key) < 0)
+	if (!s)
 		return NULL;
+	memcpy(s, table, lt);
+	memcpy(s + lt, db->sep, ls);
+	memcpy(s + lt + ls, key, lk + 1);
 	return s;
 }
 

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The ready-made policy: mirror every link into one table. */
 #include <errno.h>
-#include <inttypes.h>
 #include <linux/if.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -16,7 +14,7 @@ struct mirror {
 static int mirror_on_event(void *impl, struct psync_pipeline *p, const struct psync_link_event *ev)
 {
 	const struct mirror *m = impl;
-	char mtu[16], ifindex[16];
+	char mtu[24], ifindex[24];
 	struct psync_field fields[] = {
 		{ "admin_status", (ev->flags & IFF_UP) ? "up" : "down" },
 		{ "oper_status", (ev->flags & IFF_RUNNING) ? "up" : "down" },
@@ -36,8 +34,8 @@ static int mirror_on_event(void *impl, struct psync_pipeline *p, const struct ps
 	}
 	if (ev->type != PSYNC_EVENT_NEWLINK)
 		return 0;
-	snprintf(mtu, sizeof(mtu), "%" PRIu32, ev->mtu);
-	snprintf(ifindex, sizeof(ifindex), "%" PRIu32, ev->ifindex);
+	psync__u64_to_dec(mtu, ev->mtu);
+	psync__u64_to_dec(ifindex, ev->ifindex);
 	w.op = PSYNC_WRITE_SET;
 	w.fields = fields;
 	w.n_fields = sizeof(fields) / sizeof(fields[0]);

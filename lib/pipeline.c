@@ -223,7 +223,8 @@ static int update_sink_interest(struct psync_pipeline *p)
 
 static void count_event(struct psync_pipeline *p, const struct psync_link_event *ev)
 {
-	uint64_t now = psync__now_ns();
+	/* The source stamped it a moment ago: no second clock read per event. */
+	uint64_t now = ev->recv_ns ? ev->recv_ns : psync__now_ns();
 
 	switch (ev->type) {
 	case PSYNC_EVENT_NEWLINK:

@@ -85,7 +85,7 @@ static int publish(struct psync__portsync *ps, struct psync_pipeline *p, struct 
 		   const struct psync_link_event *ev)
 {
 	const char *oper = (ev->flags & IFF_RUNNING) ? "up" : "down";
-	char mtu[12], changes[12];
+	char mtu[24], changes[24];
 	struct psync_field f[5] = {
 		{ "state", "ok" },
 		{ "netdev_oper_status", oper },
@@ -98,9 +98,9 @@ static int publish(struct psync__portsync *ps, struct psync_pipeline *p, struct 
 				 .n_fields = 4, .origin_ns = ev->recv_ns };
 	int r;
 
-	snprintf(mtu, sizeof(mtu), "%" PRIu32, ev->mtu);
+	psync__u64_to_dec(mtu, ev->mtu);
 	if (ev->has_carrier_changes && !ps->opts.no_carrier_changes) {
-		snprintf(changes, sizeof(changes), "%" PRIu32, ev->carrier_changes);
+		psync__u64_to_dec(changes, ev->carrier_changes);
 		w.n_fields = 5;
 	}
 	r = psync_pipeline_write(p, &w);

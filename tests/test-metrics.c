@@ -120,3 +120,17 @@ Test(metrics, backlog_and_slow_acks_degrade)
 	cr_assert_str_eq(out->health_reason, "p99 latency 2000 us");
 	cr_assert_geq(out->latency_p99_ns, 2000000);
 }
+
+Test(metrics, decimal_formatting_of_counters)
+{
+	static const struct { uint64_t v; const char *s; } cases[] = {
+		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 9100, "9100" },
+		{ 4294967295u, "4294967295" }, { UINT64_MAX, "18446744073709551615" },
+	};
+	char buf[24];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(psync__u64_to_dec(buf, cases[i].v), strlen(cases[i].s));
+		cr_assert_str_eq(buf, cases[i].s);
+	}
+}
