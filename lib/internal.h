@@ -116,8 +116,16 @@ int psync__policy_on_event(struct psync_policy *policy, struct psync_pipeline *p
 			   const struct psync_link_event *ev);
 int psync__policy_on_batch_end(struct psync_policy *policy, struct psync_pipeline *p);
 
+/* SONiC's standard databases (sonic_databases.c). */
+struct psync__sonic_db {
+	const char *name;
+	int id;
+	const char *separator;
+};
+/* The i-th standard database, NULL past the last. */
+const struct psync__sonic_db *psync__sonic_db(size_t i);
 /* SONiC's separator for a database name: ':' for APPL_DB and the like, '|' for
- * CONFIG_DB, STATE_DB and others. */
+ * CONFIG_DB, STATE_DB and any database it does not know. */
 const char *psync__default_separator(const char *db);
 
 #endif

@@ -93,14 +93,14 @@ struct netlink_source {
 	struct psync_netlink_stats stats;
 };
 
-/* An array object, not a literal: its address is ours alone (identical
- * literals may be merged), so it tells our sources from others. */
-static const char netlink_name[] = "netlink";
+/* Our sources are the ones built on this table. */
+static const struct psync_source_ops netlink_ops;
+
 static const struct psync_source_ops netlink_ops;
 
 static struct netlink_source *netlink_of(const struct psync_source *source)
 {
-	if (!source || psync_source_get_name(source) != netlink_name)
+	if (!source || psync__source_get_ops(source) != &netlink_ops)
 		return NULL;
 	return psync_source_get_impl(source);
 }
@@ -616,7 +616,7 @@ static int netlink_get_fd(void *impl)
 
 static const struct psync_source_ops netlink_ops = {
 	.sz = sizeof(struct psync_source_ops),
-	.name = netlink_name,
+	.name = "netlink",
 	.dispatch = netlink_dispatch,
 	.get_fd = netlink_get_fd,
 	.request_dump = netlink_request_dump,

@@ -19,25 +19,6 @@
 #define MAX_DB_ID 1000000
 #define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
-/* As sonic-buildimage's database_config.json lays them out on one instance. */
-static const struct {
-	const char *name;
-	int id;
-	const char *separator;
-} sonic_dbs[] = {
-	{ "APPL_DB", 0, ":" },          { "ASIC_DB", 1, ":" },
-	{ "COUNTERS_DB", 2, ":" },      { "LOGLEVEL_DB", 3, ":" },
-	{ "CONFIG_DB", 4, "|" },        { "PFC_WD_DB", 5, ":" },
-	{ "FLEX_COUNTER_DB", 5, ":" },  { "STATE_DB", 6, "|" },
-	{ "SNMP_OVERLAY_DB", 7, "|" },  { "RESTAPI_DB", 8, "|" },
-	{ "GB_ASIC_DB", 9, ":" },       { "GB_COUNTERS_DB", 10, ":" },
-	{ "GB_FLEX_COUNTER_DB", 11, ":" }, { "CHASSIS_APP_DB", 12, "|" },
-	{ "CHASSIS_STATE_DB", 13, "|" }, { "APPL_STATE_DB", 14, ":" },
-	{ "PROFILE_DB", 15, "|" },
-};
-
-#define N_SONIC_DBS (sizeof(sonic_dbs) / sizeof(sonic_dbs[0]))
-
 /* Where a parse is, for messages. */
 struct parse_ctx {
 	const char *path;
@@ -157,15 +138,20 @@ const char *psync__redis_instance_address(const struct psync__redis_instance *in
 
 static int add_sonic_dbs(struct psync_redis_db_config *cfg)
 {
-	cfg->dbs = calloc(N_SONIC_DBS, sizeof(*cfg->dbs));
+	size_t n = 0;
+
+	while (psync__sonic_db(n))
+		n++;
+	cfg->dbs = calloc(n, sizeof(*cfg->dbs));
 	if (!cfg->dbs)
 		return -ENOMEM;
-	for (size_t i = 0; i < N_SONIC_DBS; i++) {
+	for (size_t i = 0; i < n; i++) {
+		const struct psync__sonic_db *sd = psync__sonic_db(i);
 		struct psync__redis_db *db = &cfg->dbs[cfg->n_dbs++];
 
-		db->name = strdup(sonic_dbs[i].name);
-		db->separator = strdup(sonic_dbs[i].separator);
-		db->id = sonic_dbs[i].id;
+		db->name = strdup(sd->name);
+		db->separator = strdup(sd->separator);
+		db->id = sd->id;
 		if (!db->name || !db->separator)
 			return -ENOMEM;
 	}

@@ -13,8 +13,6 @@
 
 #include "redis_internal.h"
 
-/* An array, not a literal, so that its address names this sink alone. */
-static const char redis_sink_name[] = "redis";
 
 #define DEFAULT_MAX_IN_FLIGHT 16384
 #define DEFAULT_CONNECT_TIMEOUT_MS 2000
@@ -246,7 +244,7 @@ static void redis_destroy(void *impl)
 
 static const struct psync_sink_ops redis_ops = {
 	.sz = sizeof(struct psync_sink_ops),
-	.name = redis_sink_name,
+	.name = "redis",
 	.submit = redis_submit,
 	.flush = redis_flush,
 	.read = redis_read,
@@ -388,7 +386,7 @@ PSYNC_API int psync_redis_sink_new(const struct psync_redis_options *opts, char 
 
 static struct psync__redis *redis_of(struct psync_sink *sink)
 {
-	if (!sink || psync_sink_get_name(sink) != redis_sink_name)
+	if (!sink || psync__sink_get_ops(sink) != &redis_ops)
 		return NULL;
 	return psync_sink_get_impl(sink);
 }

@@ -320,16 +320,3 @@ int psync__status_is_transient(int status)
 	}
 	return 0;
 }
-
-const char *psync__default_separator(const char *db)
-{
-	/* As in sonic-buildimage's database_config.json. */
-	static const char *const colon_dbs[] = { "APPL_DB", "ASIC_DB", "COUNTERS_DB", "LOGLEVEL_DB",
-						 "PFC_WD_DB", "FLEX_COUNTER_DB", "GB_ASIC_DB",
-						 "GB_COUNTERS_DB", "GB_FLEX_COUNTER_DB", "APPL_STATE_DB" };
-
-	for (size_t i = 0; i < sizeof(colon_dbs) / sizeof(colon_dbs[0]); i++)
-		if (strcmp(db, colon_dbs[i]) == 0)
-			return ":";
-	return "|";
-}
