@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "http.h"
 
 #define DEFAULT_HOST "127.0.0.1"
@@ -48,14 +49,6 @@ struct http_server {
 /* Out of descriptors or memory, the listener stays readable: rest it a while
  * instead of letting poll wake the loop for nothing. */
 #define ACCEPT_PAUSE_MS 200
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int parse_port(const char *s, in_port_t *ret)
 {

@@ -4,6 +4,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 static struct {
@@ -16,10 +17,7 @@ static struct {
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)now_ms() / 1e3;
 }
 
 static void emit(int priority, const char *msg)
