@@ -47,8 +47,9 @@ void log_set_rate(unsigned rate, unsigned burst)
 		lg.tokens = lg.burst;
 }
 
-/* Token bucket: refilled at lg.rate per second up to lg.burst. */
-static int allowed(int priority)
+/* Token bucket: refilled at lg.rate per second up to lg.burst. A message held
+ * back is counted; one let through takes a token when take is set. */
+static int allowed(int priority, int take)
 {
 	double t;
 
@@ -63,7 +64,7 @@ static int allowed(int priority)
 		lg.suppressed++;
 		return 0;
 	}
-	lg.tokens -= 1;
+	lg.tokens -= take;
 	return 1;
 }
 
@@ -80,7 +81,7 @@ static void report_suppressed(void)
 
 static void log_text(int priority, const char *msg)
 {
-	if (priority > lg.level || !allowed(priority))
+	if (priority > lg.level || !allowed(priority, 1))
 		return;
 	report_suppressed();
 	emit(priority, msg);
@@ -103,6 +104,12 @@ void log_from_library(int priority, const char *message, void *userdata)
 {
 	(void)userdata;
 	log_text(priority, message);
+}
+
+int log_wanted_by_library(int priority, void *userdata)
+{
+	(void)userdata;
+	return priority <= lg.level && allowed(priority, 0);
 }
 
 void log_close(void)

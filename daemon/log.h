@@ -12,6 +12,9 @@ void log_set_rate(unsigned rate, unsigned burst);
 __attribute__((format(printf, 2, 3))) void log_msg(int priority, const char *fmt, ...);
 /* The library's log hook (psync_log_fn). */
 void log_from_library(int priority, const char *message, void *userdata);
+/* Whether log_from_library would keep a message now (psync_log_wanted_fn): the
+ * library then formats only those. One the rate limit holds back is counted. */
+int log_wanted_by_library(int priority, void *userdata);
 /* Reports what the limit held back, then closes. */
 void log_close(void);
 

@@ -104,43 +104,80 @@ static struct mem_key *key_get(struct mem_db *db, const char *name, int create)
 	return k;
 }
 
-static int field_set(struct mem_key *k, const char *name, const char *value)
+/* Index of the field called name, trying hint first: writes to a key tend to
+ * name their fields in the same order. -1 when absent. */
+static int field_find(const struct mem_key *k, const char *name, size_t hint)
 {
-	char *v = strdup(value), *n;
+	if (hint < k->n_fields && strcmp(k->fields[hint].name, name) == 0)
+		return (int)hint;
+	for (size_t i = 0; i < k->n_fields; i++)
+		if (strcmp(k->fields[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
 
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < k->n_fields; i++) {
-		if (strcmp(k->fields[i].name, name) == 0) {
-			free((char *)k->fields[i].value);
-			k->fields[i].value = v;
-			return 0;
-		}
+/* Value buffers hold at least this much (malloc's smallest chunk holds more),
+ * so that short values replace each other in place. */
+#define VALUE_MIN 16
+
+static char *value_new(const char *value)
+{
+	size_t len = strlen(value) + 1;
+	char *v = malloc(len > VALUE_MIN ? len : VALUE_MIN);
+
+	return v ? memcpy(v, value, len) : NULL;
+}
+
+/* A new value overwrites the old one when it fits: no allocation per write. */
+static int value_replace(struct psync_field *f, const char *value)
+{
+	size_t len = strlen(value) + 1;
+	char *v = (char *)f->value;
+
+	if (len > VALUE_MIN && len > strlen(v) + 1) {
+		v = realloc(v, len);
+		if (!v)
+			return -ENOMEM;
+		f->value = v;
 	}
+	memcpy(v, value, len);
+	return 0;
+}
+
+static int field_set(struct mem_key *k, const char *name, const char *value, size_t hint)
+{
+	int i = field_find(k, name, hint);
+	char *n, *v;
+
+	if (i >= 0)
+		return value_replace(&k->fields[i], value);
 	if (k->n_fields == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 4;
 		struct psync_field *f = realloc(k->fields, cap * sizeof(*f));
 
 		if (!f)
-			goto nomem;
+			return -ENOMEM;
 		k->fields = f;
 		k->cap = cap;
 	}
 	n = strdup(name);
-	if (!n)
-		goto nomem;
+	v = value_new(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return -ENOMEM;
+	}
 	k->fields[k->n_fields++] = (struct psync_field){ n, v };
 	return 0;
-nomem:
-	free(v);
-	return -ENOMEM;
 }
 
-/* "TABLE<sep>key" in a buffer the caller frees. (Once per write: no printf.) */
-static char *full_key(const struct mem_db *db, const char *table, const char *key)
+/* "TABLE<sep>key" into buf when it fits, else into memory the caller frees
+ * (the result is not buf). (Once per write: no printf, no malloc.) */
+static char *full_key(const struct mem_db *db, const char *table, const char *key, char *buf,
+		      size_t buf_len)
 {
 	size_t lt = strlen(table), ls = strlen(db->sep), lk = strlen(key);
-	char *s = malloc(lt + ls + lk + 1);
+	char *s = lt + ls + lk + 1 <= buf_len ? buf : malloc(lt + ls + lk + 1);
 
 	if (!s)
 		return NULL;
@@ -158,7 +195,7 @@ static int set_fields(struct mem_db *db, const char *name, const struct psync_fi
 	if (!k)
 		return -ENOMEM;
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = field_set(k, f[i].name, f[i].value);
+		r = field_set(k, f[i].name, f[i].value, i);
 	return r;
 }
 
@@ -205,20 +242,21 @@ static int apply_producer(struct mem_db *db, const struct psync_write *w)
 static int apply(struct memory_sink *m, const struct psync_write *w)
 {
 	struct mem_db *db = db_get(m, w->db, 1);
-	char *name;
+	char buf[128], *name;
 	int r = 0;
 
 	if (!db)
 		return -ENOMEM;
 	if (w->op == PSYNC_WRITE_PRODUCER_SET || w->op == PSYNC_WRITE_PRODUCER_DEL)
 		return apply_producer(db, w);
-	if (!(name = full_key(db, w->table, w->key)))
+	if (!(name = full_key(db, w->table, w->key, buf, sizeof(buf))))
 		return -ENOMEM;
 	if (w->op == PSYNC_WRITE_DEL)
 		delete_key(db, name);
 	else
 		r = set_fields(db, name, w->fields, w->n_fields);
-	free(name);
+	if (name != buf)
+		free(name);
 	return r;
 }
 
@@ -288,19 +326,20 @@ static void answer_read(struct memory_sink *m, const struct psync_read *r)
 	struct psync_read_result res = { 0 };
 	struct mem_db *db = db_get(m, r->db, 0);
 	struct mem_key *k = NULL;
-	char *name;
+	char buf[128], *name;
 
 	if (r->op == PSYNC_READ_SCAN) {
 		answer_scan(m, r, &res);
 		if (res.status == 0)
 			return;
 	} else if (db) {
-		name = full_key(db, r->table, r->key);
+		name = full_key(db, r->table, r->key, buf, sizeof(buf));
 		if (!name)
 			res.status = -ENOMEM;
 		else
 			k = key_get(db, name, 0);
-		free(name);
+		if (name != buf)
+			free(name);
 	}
 	if (k && r->op == PSYNC_READ_HGET) {
 		int i = -1;

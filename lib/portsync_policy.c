@@ -17,8 +17,11 @@ void psync__portsync_log(struct psync__portsync *ps, int priority, const char *f
 	char msg[256];
 	va_list ap;
 
+	/* Formatting per event costs: skip it when nobody would keep the line. */
 	if (!ps->opts.log)
-		return; /* formatting per event costs; skip it when nobody listens */
+		return;
+	if (ps->opts.log_wanted && !ps->opts.log_wanted(priority, ps->opts.userdata))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -354,19 +357,26 @@ static const struct psync_policy_ops portsync_ops = {
 	.destroy = portsync_destroy,
 };
 
+/* log_wanted is the first member a caller may lack. */
+static int options_valid(const struct psync_portsync_options *o)
+{
+	return o->sz >= offsetof(struct psync_portsync_options, log_wanted) &&
+	       (!o->n_existing_links || o->existing_links);
+}
+
 PSYNC_API int psync_portsync_policy_new(const struct psync_portsync_options *opts,
 					struct psync_policy **ret)
 {
 	struct psync__portsync *ps;
 	int r;
 
-	if (!ret || (opts && (opts->sz < sizeof(*opts) || (opts->n_existing_links && !opts->existing_links))))
+	if (!ret || (opts && !options_valid(opts)))
 		return -EINVAL;
 	ps = calloc(1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;
-	if (opts)
-		ps->opts = *opts;
+	if (opts) /* from an older header: what it lacks stays zero */
+		memcpy(&ps->opts, opts, opts->sz < sizeof(ps->opts) ? opts->sz : sizeof(ps->opts));
 	if (ps->opts.start_timeout_ms <= 0)
 		ps->opts.start_timeout_ms = 10000;
 	if (ps->opts.n_existing_links) {

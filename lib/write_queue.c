@@ -7,10 +7,33 @@
 
 #include "write_queue.h"
 
+/* Records on the free list are off-limits to AddressSanitizer, all but their
+ * list link, so that a use after "free" is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define rec_poison(rec) rec_mark(rec, 1)
+#define rec_unpoison(rec) rec_mark(rec, 0)
+static void rec_mark(struct psync__write_rec *rec, int poison)
+{
+	char *start = (char *)rec, *link = (char *)&rec->link, *end = start + PSYNC__WQ_REC_SLOT;
+
+	if (poison) {
+		ASAN_POISON_MEMORY_REGION(start, (size_t)(link - start));
+		ASAN_POISON_MEMORY_REGION(link + sizeof(rec->link), (size_t)(end - link - sizeof(rec->link)));
+	} else {
+		ASAN_UNPOISON_MEMORY_REGION(start, PSYNC__WQ_REC_SLOT);
+	}
+}
+#else
+#define rec_poison(rec) ((void)(rec))
+#define rec_unpoison(rec) ((void)(rec))
+#endif
+
 /*
- * Per-key state, alive while the key has an outstanding write. newest is the
- * latest write pushed for the key (kept even once acknowledged) so that a failed
- * older write can be compared with what superseded it.
+ * Per-key state, live while the key has an outstanding write, then idle: kept
+ * for the key's next write, holding nothing but its id. newest is the latest
+ * write pushed for the key (kept even once acknowledged) so that a failed older
+ * write can be compared with what superseded it.
  */
 struct psync__key {
 	UT_hash_handle hh;
@@ -19,8 +42,9 @@ struct psync__key {
 	struct psync__write_rec *queued_set; /* latest SET not yet submitted */
 	struct psync__write_rec *queued_del; /* latest DEL not yet submitted */
 	struct psync__write_rec *newest;
+	const char *db, *table, *name;       /* in id: every record of the key uses them */
 	size_t id_len;
-	char id[];
+	char id[];                           /* family, db, table, key; NUL-separated */
 };
 
 static int is_del(enum psync_write_op op)
@@ -50,41 +74,73 @@ static int covers(const struct psync_write *newer, const struct psync_write *old
 	return 1;
 }
 
-/* Allocates a record holding a copy of w, with fields f[0..n). */
-static struct psync__write_rec *rec_new(const struct psync_write *w, const struct psync_field *f,
+/* A zeroed record of size bytes: from the free list when it is of the usual size. */
+static struct psync__write_rec *rec_alloc(struct psync__write_queue *q, size_t size)
+{
+	int pooled = size <= PSYNC__WQ_REC_SLOT;
+	struct psync__write_rec *rec;
+
+	if (pooled && !psync__list_empty(&q->free_recs)) {
+		rec = psync__container_of(q->free_recs.next, struct psync__write_rec, link);
+		psync__list_remove(&rec->link);
+		q->n_free_recs--;
+		rec_unpoison(rec);
+	} else {
+		rec = malloc(pooled ? PSYNC__WQ_REC_SLOT : size);
+		if (!rec)
+			return NULL;
+	}
+	memset(rec, 0, sizeof(*rec));
+	rec->pooled = pooled;
+	psync__list_init(&rec->link);
+	return rec;
+}
+
+static void rec_free(struct psync__write_queue *q, struct psync__write_rec *rec)
+{
+	if (!rec->pooled || q->n_free_recs >= PSYNC__WQ_FREE_RECS_MAX) {
+		free(rec);
+		return;
+	}
+	rec->key = NULL; /* its key may go before the record is reused */
+	psync__list_append(&q->free_recs, &rec->link);
+	q->n_free_recs++;
+	rec_poison(rec);
+}
+
+/* A record of k holding w's op and origin with fields f[0..n), copied. */
+static struct psync__write_rec *rec_new(struct psync__write_queue *q, struct psync__key *k,
+					const struct psync_write *w, const struct psync_field *f,
 					size_t n)
 {
-	size_t text = strlen(w->db) + strlen(w->table) + strlen(w->key) + 3;
+	size_t size = sizeof(struct psync__write_rec) + n * sizeof(struct psync_field);
 	struct psync__write_rec *rec;
 	struct psync_field *fields;
 	char *p;
 
 	for (size_t i = 0; i < n; i++)
-		text += strlen(f[i].name) + strlen(f[i].value) + 2;
-	rec = calloc(1, sizeof(*rec) + n * sizeof(*fields) + text);
+		size += strlen(f[i].name) + strlen(f[i].value) + 2;
+	rec = rec_alloc(q, size);
 	if (!rec)
 		return NULL;
 	fields = (struct psync_field *)(rec + 1);
 	p = (char *)(fields + n);
-#define COPY(dst, src) do { size_t l_ = strlen(src) + 1; memcpy(p, (src), l_); (dst) = p; p += l_; } while (0)
-	COPY(rec->w.db, w->db);
-	COPY(rec->w.table, w->table);
-	COPY(rec->w.key, w->key);
 	for (size_t i = 0; i < n; i++) {
-		COPY(fields[i].name, f[i].name);
-		COPY(fields[i].value, f[i].value);
+		fields[i].name = p;
+		p = stpcpy(p, f[i].name) + 1;
+		fields[i].value = p;
+		p = stpcpy(p, f[i].value) + 1;
 	}
-#undef COPY
-	rec->w.op = w->op;
-	rec->w.fields = n ? fields : NULL;
-	rec->w.n_fields = n;
-	rec->w.origin_ns = w->origin_ns;
-	psync__list_init(&rec->link);
+	rec->w = (struct psync_write){ .op = w->op, .db = k->db, .table = k->table, .key = k->name,
+				       .fields = n ? fields : NULL, .n_fields = n,
+				       .origin_ns = w->origin_ns };
+	rec->key = k;
 	return rec;
 }
 
 /* older's fields in their order with newer's values, then newer's other fields. */
-static struct psync__write_rec *rec_merge(const struct psync_write *older,
+static struct psync__write_rec *rec_merge(struct psync__write_queue *q, struct psync__key *k,
+					  const struct psync_write *older,
 					  const struct psync_write *newer)
 {
 	struct psync_field *f = malloc((older->n_fields + newer->n_fields) * sizeof(*f));
@@ -101,13 +157,14 @@ static struct psync__write_rec *rec_merge(const struct psync_write *older,
 	for (size_t i = 0; i < newer->n_fields; i++)
 		if (find_field(older->fields, older->n_fields, newer->fields[i].name) < 0)
 			f[n++] = newer->fields[i];
-	rec = rec_new(newer, f, n);
+	rec = rec_new(q, k, newer, f, n);
 	free(f);
 	return rec;
 }
 
 /* The fields of older that newer does not set. */
-static struct psync__write_rec *rec_minus(const struct psync_write *older,
+static struct psync__write_rec *rec_minus(struct psync__write_queue *q, struct psync__key *k,
+					  const struct psync_write *older,
 					  const struct psync_write *newer)
 {
 	struct psync_field *f = malloc(older->n_fields * sizeof(*f));
@@ -119,7 +176,7 @@ static struct psync__write_rec *rec_minus(const struct psync_write *older,
 	for (size_t i = 0; i < older->n_fields; i++)
 		if (find_field(newer->fields, newer->n_fields, older->fields[i].name) < 0)
 			f[n++] = older->fields[i];
-	rec = rec_new(older, f, n);
+	rec = rec_new(q, k, older, f, n);
 	free(f);
 	return rec;
 }
@@ -139,48 +196,80 @@ static size_t key_id(const struct psync_write *w, char *buf, size_t len)
 	return need;
 }
 
+/* An idle key for id (which key_id made). */
+static struct psync__key *key_new(const char *id, size_t len)
+{
+	struct psync__key *k = calloc(1, sizeof(*k) + len + 1);
+
+	if (!k)
+		return NULL;
+	memcpy(k->id, id, len);
+	k->id_len = len;
+	k->db = k->id + 1;
+	k->table = k->db + strlen(k->db) + 1;
+	k->name = k->table + strlen(k->table) + 1;
+	return k;
+}
+
+/* The key of w, live or idle; NULL when out of memory. The id is hashed once. */
 static struct psync__key *key_get(struct psync__write_queue *q, const struct psync_write *w)
 {
 	char small[256];
 	size_t len = key_id(w, small, sizeof(small));
 	char *id = len <= sizeof(small) ? small : malloc(len);
 	struct psync__key *k = NULL;
+	unsigned hashv;
 
 	if (!id)
 		return NULL;
 	if (id != small)
 		key_id(w, id, len);
-	HASH_FIND(hh, q->keys, id, len, k);
-	if (!k) {
-		k = calloc(1, sizeof(*k) + len);
-		if (k) {
-			memcpy(k->id, id, len);
-			k->id_len = len;
-			HASH_ADD_KEYPTR(hh, q->keys, k->id, k->id_len, k);
-			q->n_keys++;
-		}
+	HASH_VALUE(id, len, hashv);
+	HASH_FIND_BYHASHVALUE(hh, q->keys, id, len, hashv, k);
+	if (!k && (k = key_new(id, len))) {
+		HASH_ADD_KEYPTR_BYHASHVALUE(hh, q->keys, k->id, k->id_len, hashv, k);
+		q->n_idle_keys++;
 	}
 	if (id != small)
 		free(id);
 	return k;
 }
 
-static void key_free(struct psync__write_queue *q, struct psync__key *k)
+/* One more outstanding write (or push in progress) keeps k live. */
+static void key_hold(struct psync__write_queue *q, struct psync__key *k)
 {
-	HASH_DEL(q->keys, k);
-	q->n_keys--;
-	if (k->newest && !k->newest->outstanding)
-		free(k->newest);
-	free(k);
+	if (k->outstanding++ == 0) {
+		q->n_idle_keys--;
+		q->n_keys++;
+	}
 }
 
-static void set_newest(struct psync__key *k, struct psync__write_rec *rec)
+/* With nothing outstanding left, k turns idle, or goes when enough are idle. */
+static void key_release(struct psync__write_queue *q, struct psync__key *k)
+{
+	if (--k->outstanding)
+		return;
+	q->n_keys--;
+	if (k->newest && !k->newest->outstanding)
+		rec_free(q, k->newest);
+	k->newest = NULL;
+	k->last_del_seq = 0;
+	if (q->n_idle_keys >= PSYNC__WQ_IDLE_KEYS_MAX) {
+		HASH_DEL(q->keys, k);
+		free(k);
+		return;
+	}
+	q->n_idle_keys++;
+}
+
+static void set_newest(struct psync__write_queue *q, struct psync__key *k,
+		       struct psync__write_rec *rec)
 {
 	struct psync__write_rec *prev = k->newest;
 
 	k->newest = rec;
 	if (prev && prev != rec && !prev->outstanding)
-		free(prev);
+		rec_free(q, prev);
 }
 
 /* Takes rec out of whichever list holds it. */
@@ -199,11 +288,11 @@ static void unlink_rec(struct psync__write_queue *q, struct psync__write_rec *re
 		rec->key->queued_del = NULL;
 }
 
-static void adopt(struct psync__key *k, struct psync__write_rec *rec)
+static void adopt(struct psync__write_queue *q, struct psync__key *k, struct psync__write_rec *rec)
 {
 	rec->key = k;
 	rec->outstanding = 1;
-	k->outstanding++;
+	key_hold(q, k);
 }
 
 /* rec leaves the queue for good (acked, failed or superseded). */
@@ -213,9 +302,8 @@ static void retire(struct psync__write_queue *q, struct psync__write_rec *rec)
 
 	rec->outstanding = 0;
 	if (k->newest != rec)
-		free(rec);
-	if (--k->outstanding == 0)
-		key_free(q, k);
+		rec_free(q, rec);
+	key_release(q, k);
 }
 
 /* nrec takes old's place (list and position); old is retired as coalesced. */
@@ -224,7 +312,7 @@ static void replace(struct psync__write_queue *q, struct psync__write_rec *old,
 {
 	struct psync__key *k = old->key;
 
-	adopt(k, nrec);
+	adopt(q, k, nrec);
 	nrec->order = old->order;
 	nrec->attempts = old->attempts;
 	psync__list_insert_before(&old->link, &nrec->link);
@@ -235,7 +323,7 @@ static void replace(struct psync__write_queue *q, struct psync__write_rec *old,
 		k->queued_del = nrec;
 	unlink_rec(q, old);
 	if (!k->newest || nrec->seq >= k->newest->seq)
-		set_newest(k, nrec);
+		set_newest(q, k, nrec);
 	retire(q, old);
 	q->coalesced++;
 }
@@ -270,20 +358,23 @@ void psync__wq_init(struct psync__write_queue *q)
 	psync__list_init(&q->ready);
 	psync__list_init(&q->retry);
 	psync__list_init(&q->in_flight);
+	psync__list_init(&q->free_recs);
 }
 
 void psync__wq_clear(struct psync__write_queue *q)
 {
 	struct psync__key *k, *tmp;
-	struct psync__list *lists[] = { &q->ready, &q->retry, &q->in_flight };
+	struct psync__list *lists[] = { &q->ready, &q->retry, &q->in_flight, &q->free_recs };
 
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		while (!psync__list_empty(lists[i])) {
 			struct psync__write_rec *rec =
 				psync__container_of(lists[i]->next, struct psync__write_rec, link);
 
 			psync__list_remove(&rec->link);
-			if (rec->key->newest != rec)
+			if (lists[i] == &q->free_recs)
+				rec_unpoison(rec);
+			if (!rec->key || rec->key->newest != rec)
 				free(rec);
 		}
 	}
@@ -298,7 +389,7 @@ void psync__wq_clear(struct psync__write_queue *q)
 static void append_ready(struct psync__write_queue *q, struct psync__key *k,
 			 struct psync__write_rec *rec)
 {
-	adopt(k, rec);
+	adopt(q, k, rec);
 	rec->order = rec->seq;
 	psync__list_append(&q->ready, &rec->link);
 	q->queued++;
@@ -306,7 +397,7 @@ static void append_ready(struct psync__write_queue *q, struct psync__key *k,
 		k->queued_del = rec;
 	else
 		k->queued_set = rec;
-	set_newest(k, rec);
+	set_newest(q, k, rec);
 }
 
 static int push_set(struct psync__write_queue *q, struct psync__key *k, const struct psync_write *w,
@@ -315,14 +406,15 @@ static int push_set(struct psync__write_queue *q, struct psync__key *k, const st
 	struct psync__write_rec *old = k->queued_set, *rec;
 
 	if (!old) {
-		rec = rec_new(w, w->fields, w->n_fields);
+		rec = rec_new(q, k, w, w->fields, w->n_fields);
 		if (!rec)
 			return -ENOMEM;
 		rec->seq = seq;
 		append_ready(q, k, rec);
 		return 0;
 	}
-	rec = covers(w, &old->w) ? rec_new(w, w->fields, w->n_fields) : rec_merge(&old->w, w);
+	rec = covers(w, &old->w) ? rec_new(q, k, w, w->fields, w->n_fields)
+				 : rec_merge(q, k, &old->w, w);
 	if (!rec)
 		return -ENOMEM;
 	rec->seq = seq;
@@ -342,11 +434,11 @@ int psync__wq_push(struct psync__write_queue *q, const struct psync_write *w)
 	k = key_get(q, w);
 	if (!k)
 		return -ENOMEM;
-	k->outstanding++; /* pinned: dropping its queued writes must not free it */
+	key_hold(q, k); /* dropping its queued writes must not release it */
 	seq = ++q->next_seq;
 	if (!is_del(w->op)) {
 		r = push_set(q, k, w, seq);
-	} else if (!(rec = rec_new(w, NULL, 0))) {
+	} else if (!(rec = rec_new(q, k, w, NULL, 0))) {
 		r = -ENOMEM;
 	} else {
 		/* A delete makes every queued write to the key moot. */
@@ -357,8 +449,7 @@ int psync__wq_push(struct psync__write_queue *q, const struct psync_write *w)
 		append_ready(q, k, rec);
 		r = 0;
 	}
-	if (--k->outstanding == 0)
-		key_free(q, k);
+	key_release(q, k);
 	return r;
 }
 
@@ -412,7 +503,7 @@ static int requeue_del(struct psync__write_queue *q, struct psync__write_rec *re
 	insert_retry(q, rec);
 	if (n == rec || k->queued_set)
 		return 0; /* nothing newer, or the newer SET is still queued behind */
-	again = rec_new(&n->w, n->w.fields, n->w.n_fields);
+	again = rec_new(q, k, &n->w, n->w.fields, n->w.n_fields);
 	if (!again)
 		return -ENOMEM;
 	again->seq = ++q->next_seq;
@@ -436,7 +527,7 @@ static enum psync__outcome requeue_set(struct psync__write_queue *q, struct psyn
 		return PSYNC__SUPERSEDED;
 	}
 	if (newer == k->queued_set) {
-		rest = rec_merge(&rec->w, &newer->w);
+		rest = rec_merge(q, k, &rec->w, &newer->w);
 		if (!rest)
 			goto fail;
 		rest->seq = newer->seq;
@@ -446,13 +537,13 @@ static enum psync__outcome requeue_set(struct psync__write_queue *q, struct psyn
 		q->coalesced++;
 		return PSYNC__SUPERSEDED;
 	}
-	rest = rec_minus(&rec->w, &newer->w);
+	rest = rec_minus(q, k, &rec->w, &newer->w);
 	if (!rest)
 		goto fail;
 	rest->seq = rec->seq;
 	rest->order = rec->order;
 	rest->attempts = rec->attempts;
-	adopt(k, rest);
+	adopt(q, k, rest);
 	insert_retry(q, rest);
 	retire(q, rec);
 	return PSYNC__REQUEUED;

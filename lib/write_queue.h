@@ -9,34 +9,47 @@
  * queued, and a newer write to a key that still has a queued write is folded
  * into that one (coalesced) instead of being queued behind it. Memory is thus
  * bounded by the number of distinct keys plus what is in flight.
+ *
+ * Every write would otherwise allocate and free a record and a key entry: a key
+ * left with nothing outstanding stays in the table, empty (up to
+ * PSYNC__WQ_IDLE_KEYS_MAX of them), and records of the usual size go back to a
+ * free list (up to PSYNC__WQ_FREE_RECS_MAX).
  */
 #ifndef PSYNC_WRITE_QUEUE_H
 #define PSYNC_WRITE_QUEUE_H
 
 #include "internal.h"
 
+#define PSYNC__WQ_IDLE_KEYS_MAX 8192
+#define PSYNC__WQ_FREE_RECS_MAX 1024
+#define PSYNC__WQ_REC_SLOT 512 /* bytes: a record with its fields; larger ones are not reused */
+
 struct psync__key;
 
 struct psync__write_rec {
-	struct psync_write w;      /* strings and fields point into this allocation */
+	struct psync_write w;      /* db, table, key: the key's; fields: in this allocation */
 	uint64_t seq;              /* version: larger is newer, for a key's writes */
 	uint64_t order;            /* queue position: smaller is submitted first */
 	unsigned attempts;         /* failed submissions so far */
 	int outstanding;           /* queued, waiting for retry, or in flight */
 	int in_flight;
+	int pooled;                /* a PSYNC__WQ_REC_SLOT allocation: may be reused */
 	struct psync__key *key;
-	struct psync__list link;   /* in ready, retry or in_flight */
+	struct psync__list link;   /* in ready, retry, in_flight or free_recs */
 };
 
 struct psync__write_queue {
 	struct psync__list ready;     /* pushed, not yet submitted, by order */
 	struct psync__list retry;     /* failed, to be resubmitted first, by order */
 	struct psync__list in_flight; /* submitted to the sink */
+	struct psync__list free_recs; /* records to reuse */
 	struct psync__key *keys;      /* uthash by db/table/key/family */
 	uint64_t next_seq;
 	uint64_t queued;              /* in ready + retry */
 	uint64_t n_in_flight;
-	uint64_t n_keys;
+	uint64_t n_keys;              /* keys with outstanding writes */
+	uint64_t n_idle_keys;         /* keys kept without any */
+	uint64_t n_free_recs;
 	uint64_t coalesced;           /* writes folded into newer ones or made stale */
 };
 
@@ -49,7 +62,7 @@ enum psync__outcome {
 };
 
 void psync__wq_init(struct psync__write_queue *q);
-/* Frees every write, in flight or not. */
+/* Frees every write, in flight or not, and every key. */
 void psync__wq_clear(struct psync__write_queue *q);
 /* Copies w into the queue, coalescing with the key's queued writes. 0, -EINVAL, -ENOMEM. */
 int psync__wq_push(struct psync__write_queue *q, const struct psync_write *w);

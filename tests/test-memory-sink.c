@@ -80,6 +80,25 @@ Test(memory_sink, set_updates_named_fields_and_keeps_others)
 	cr_assert_str_eq(psync_memory_sink_get(sink, "STATE_DB", "PORT_TABLE|Ethernet0", "mtu"), "1500");
 }
 
+Test(memory_sink, values_grow_and_shrink_in_place)
+{
+	static const char *const values[] = { "up", "down", "a value longer than sixteen bytes",
+					       "x", "an even longer value than the one before it" };
+	struct psync_field f = { "admin_status", NULL };
+	struct psync_write w = state_set;
+
+	make_sink(NULL);
+	w.fields = &f;
+	w.n_fields = 1;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		f.value = values[i];
+		psync__sink_submit(sink, &w);
+		psync__sink_flush(sink);
+		cr_assert_str_eq(psync_memory_sink_get(sink, "STATE_DB", "PORT_TABLE|Ethernet0",
+						       "admin_status"), values[i]);
+	}
+}
+
 Test(memory_sink, delete_and_separators)
 {
 	struct psync_write del = state_set, prod = state_set;

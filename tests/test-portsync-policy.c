@@ -4,9 +4,11 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <portsync/portsync.h>
 
@@ -38,6 +40,7 @@ static struct psync_policy *policy;
 static struct psync_pipeline *pipe_;
 static char logs[64][160];
 static unsigned n_logs;
+static psync_log_wanted_fn log_wanted; /* start_with's; NULL unless a test sets it */
 static uint32_t downed[8];
 static unsigned n_downed;
 static char applied[256][96]; /* "db key" of every applied write, in order */
@@ -71,6 +74,7 @@ static void setup(void)
 {
 	memset(&feed, 0, sizeof(feed));
 	n_logs = n_downed = n_applied = 0;
+	log_wanted = NULL;
 	cr_assert_eq(psync_memory_sink_new(NULL, &sink), 0);
 	psync_memory_sink_set_observer(sink, on_applied, NULL);
 }
@@ -99,17 +103,23 @@ static void config_port(const char *name)
 	cr_assert_eq(psync_memory_sink_seed(sink, "CONFIG_DB", key, f, 3), 0);
 }
 
+static int start_with_options(const struct psync_portsync_options *o)
+{
+	struct psync_source *src;
+
+	cr_assert_eq(psync_source_new(&feed_ops, &feed, &src), 0);
+	cr_assert_eq(psync_portsync_policy_new(o, &policy), 0);
+	cr_assert_eq(psync_pipeline_new(src, policy, sink, NULL, &pipe_), 0);
+	return psync_pipeline_start(pipe_);
+}
+
 static int start_with(const struct psync_portsync_link *links, size_t n)
 {
 	struct psync_portsync_options o = { .sz = sizeof(o), .existing_links = links,
 					    .n_existing_links = n, .set_link_down = on_link_down,
-					    .log = on_log };
-	struct psync_source *src;
+					    .log = on_log, .log_wanted = log_wanted };
 
-	cr_assert_eq(psync_source_new(&feed_ops, &feed, &src), 0);
-	cr_assert_eq(psync_portsync_policy_new(&o, &policy), 0);
-	cr_assert_eq(psync_pipeline_new(src, policy, sink, NULL, &pipe_), 0);
-	return psync_pipeline_start(pipe_);
+	return start_with_options(&o);
 }
 
 static void link_event(enum psync_event_type t, const char *name, uint32_t ifindex, uint32_t flags)
@@ -459,12 +469,53 @@ Test(portsync, overrun_then_dump_deletes_ports_that_vanished_unseen)
 	cr_assert_eq(status().reconciled, 1);
 }
 
+static unsigned notices_asked;
+
+static int warnings_only(int prio, void *ud)
+{
+	(void)ud;
+	notices_asked += prio == LOG_NOTICE;
+	return prio <= LOG_WARNING;
+}
+
+Test(portsync, log_wanted_decides_which_messages_are_made)
+{
+	seed("APPL_DB", "PORT_TABLE:Ethernet0", "admin_status", "up");
+	log_wanted = warnings_only;
+	notices_asked = 0;
+	cr_assert_eq(start_with(NULL, 0), 0);
+	link_event(PSYNC_EVENT_NEWLINK, "Ethernet0", 5, IFF_UP | IFF_RUNNING);
+	dispatch();
+	cr_assert_str_eq(state("Ethernet0", "netdev_oper_status"), "up");
+	cr_assert_gt(notices_asked, 1, "asked at start-up and for the publish line");
+	cr_assert_eq(n_logs, 0, "no NOTICE line reaches the log callback");
+}
+
+static int must_not_be_asked(int prio, void *ud)
+{
+	(void)prio;
+	(void)ud;
+	cr_assert_fail("a member past sz was read");
+	return 0;
+}
+
+Test(portsync, options_of_an_older_header_are_accepted)
+{
+	struct psync_portsync_options o = { .sz = offsetof(struct psync_portsync_options, log_wanted),
+					    .log = on_log, .log_wanted = must_not_be_asked };
+
+	cr_assert_eq(start_with_options(&o), 0);
+	cr_assert(logged("Getting port configuration from ConfigDB..."));
+}
+
 Test(portsync, bad_options)
 {
 	struct psync_portsync_options o = { .sz = 4 };
 	struct psync_portsync_status st = { .sz = sizeof(st) };
 	struct psync_policy *pol;
 
+	cr_assert_eq(psync_portsync_policy_new(&o, &pol), -EINVAL);
+	o.sz = offsetof(struct psync_portsync_options, log_wanted) - 1;
 	cr_assert_eq(psync_portsync_policy_new(&o, &pol), -EINVAL);
 	o = (struct psync_portsync_options){ .sz = sizeof(o), .n_existing_links = 3 };
 	cr_assert_eq(psync_portsync_policy_new(&o, &pol), -EINVAL);

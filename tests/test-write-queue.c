@@ -156,6 +156,33 @@ Test(write_queue, ack_frees_everything)
 	cr_assert_eq(q.queued + q.n_in_flight, 0);
 }
 
+static void push_and_ack(const char *key, const char *value)
+{
+	push_set(key, value, NULL);
+	struct psync__write_rec *rec = take();
+	cr_assert_eq(psync__wq_complete(&q, &rec->w, 0, 0, 16), PSYNC__ACKED);
+}
+
+Test(write_queue, idle_keys_and_records_are_kept_within_bounds)
+{
+	char key[16], big[PSYNC__WQ_REC_SLOT];
+
+	for (int i = 0; i < PSYNC__WQ_IDLE_KEYS_MAX + 10; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		push_and_ack(key, "v");
+	}
+	cr_assert_eq(q.n_keys, 0, "only keys with outstanding writes count");
+	cr_assert_eq(q.n_idle_keys, PSYNC__WQ_IDLE_KEYS_MAX);
+	cr_assert_leq(q.n_free_recs, PSYNC__WQ_FREE_RECS_MAX);
+	push_set("k1", "again", NULL);
+	cr_assert_eq(q.n_keys, 1);
+	cr_assert_eq(q.n_idle_keys, PSYNC__WQ_IDLE_KEYS_MAX - 1, "the idle key is live again");
+	cr_assert_str_eq(take()->w.key, "k1");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	push_and_ack("k2", big); /* larger than a slot: allocated apart, freed */
+}
+
 Test(write_queue, failed_writes_return_in_their_order)
 {
 	struct psync__write_rec *a, *b, *c;

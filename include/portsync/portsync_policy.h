@@ -42,6 +42,14 @@ struct psync_portsync_link {
 /* Priorities are syslog's (LOG_WARNING, LOG_NOTICE, LOG_INFO, ...). */
 typedef void (*psync_log_fn)(int priority, const char *message, void *userdata);
 
+/*
+ * Whether a message of this priority would be kept now (level, rate limit).
+ * The policy formats a message only when it would: per-event NOTICE lines cost
+ * more to format than the rest of an event's handling. Answering 0 drops the
+ * message unseen, so count it there if dropped messages are reported.
+ */
+typedef int (*psync_log_wanted_fn)(int priority, void *userdata);
+
 /* Sets a link admin-down; a failure is logged, never fatal. */
 typedef int (*psync_link_down_fn)(uint32_t ifindex, const char *ifname, void *userdata);
 
@@ -52,11 +60,16 @@ struct psync_portsync_options {
 	size_t n_existing_links;
 	psync_link_down_fn set_link_down; /* NULL: old links are only ignored */
 	psync_log_fn log;                 /* NULL: silent */
-	void *userdata;                   /* for set_link_down and log */
+	void *userdata;                   /* for set_link_down, log and log_wanted */
 	int start_timeout_ms;             /* start-up reads: 0 means 10000 */
 	int no_carrier_changes;           /* 1: never write the carrier_changes field */
+	psync_log_wanted_fn log_wanted;   /* NULL: every message goes to log */
 };
 
+/*
+ * opts may be NULL (all defaults). Members past opts->sz, as from a program
+ * built against an older header, are taken as zero. -EINVAL, -ENOMEM.
+ */
 PSYNC_API int psync_portsync_policy_new(const struct psync_portsync_options *opts,
 					struct psync_policy **ret);
 
