@@ -39,6 +39,9 @@ int loop_open_signals(void)
 	sigaddset(&mask, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -1;
+	/* A Redis or HTTP peer that goes away is an error return, not a death;
+	 * it also spares the Redis sink its SIGPIPE guard on every write. */
+	signal(SIGPIPE, SIG_IGN);
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
@@ -166,6 +169,18 @@ static size_t fill_pollfds(struct loop *l, struct pollfd *fds)
 	return n;
 }
 
+/* The HTTP server's descriptors follow the pipeline's and the signalfd; an
+ * idle server is left alone unless one of its deadlines passed. */
+static int http_due(struct loop *l, const struct pollfd *fds, size_t n)
+{
+	if (!l->http)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (fds[i].revents)
+			return 1;
+	return http_server_timeout_ms(l->http) == 0;
+}
+
 static void serve(struct loop *l)
 {
 	struct tick_state t = { .watchdog_ms = notify_watchdog_usec() / 1000 };
@@ -191,7 +206,7 @@ static void serve(struct loop *l)
 		last_error = r < 0 ? r : 0;
 		/* An accept that fails (EMFILE) leaves the listener readable: say
 		 * so once, rather than spin silently. */
-		r = l->http ? http_server_dispatch(l->http) : 0;
+		r = http_due(l, fds, n) ? http_server_dispatch(l->http) : 0;
 		if (r < 0 && !http_warned++)
 			log_msg(LOG_WARNING, "metrics endpoint: cannot accept: %s", strerror(-r));
 		if (now_ms() >= t.next_tick)

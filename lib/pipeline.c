@@ -261,13 +261,19 @@ static int on_source_event(const struct psync_link_event *ev, void *userdata)
 	return 0; /* a policy error is reported, not a reason to stop reading */
 }
 
-/* The write side of a dispatch: completions, then new submissions, then send. */
-static void pump_writes(struct psync_pipeline *p)
+/* The write side of a dispatch: new submissions, then send. */
+static void send_writes(struct psync_pipeline *p)
 {
-	note_error(p, psync_sink_dispatch(p->sink));
 	submit_queued(p);
 	note_error(p, psync__sink_flush(p->sink));
 	note_error(p, update_sink_interest(p));
+}
+
+/* Completions first: they make room and decide retries. */
+static void pump_writes(struct psync_pipeline *p)
+{
+	note_error(p, psync_sink_dispatch(p->sink));
+	send_writes(p);
 }
 
 PSYNC_API int psync_pipeline_dispatch(struct psync_pipeline *p)
@@ -283,7 +289,9 @@ PSYNC_API int psync_pipeline_dispatch(struct psync_pipeline *p)
 	note_error(p, n);
 	if (n > 0)
 		note_error(p, psync__policy_on_batch_end(p->policy, p));
-	pump_writes(p);
+	/* The sink's completions were taken at the start; what came since waits
+	 * for the next dispatch (its fd stays readable), saving a call per wakeup. */
+	send_writes(p);
 	return p->first_error < 0 ? p->first_error : (n > 0 ? n : 0);
 }
 
