@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 
 #define TICK_MS 1000
 #define STATUS_EVERY_MS 10000
+#define TRIM_EVERY_MS 2000
 #define MAX_POLLFDS 80
 
 /* What the once-a-second tick keeps track of. */
@@ -26,6 +30,7 @@ struct tick_state {
 	uint64_t next_tick, next_summary, next_status, next_watchdog;
 	uint64_t watchdog_ms; /* 0: no watchdog */
 	int ready_sent;
+	uint64_t next_trim, events_at_trim;
 };
 
 int loop_open_signals(void)
@@ -120,6 +125,27 @@ static void check_ready(struct tick_state *t, const struct psync_metrics *m)
 	log_msg(LOG_INFO, "ready: first dump applied");
 }
 
+/*
+ * Start-up (the port list read, every port announced at once) and bursts are
+ * the heap's high-water marks; freed, that memory stays resident in glibc's
+ * arenas unless handed back: 19 MB instead of 5.4 with 10,000 ports. So once
+ * ready, and then at most every TRIM_EVERY_MS after work, while nothing is
+ * queued or in flight. A trim of a few MB of heap takes tens of microseconds.
+ */
+static void release_heap(struct tick_state *t, const struct psync_metrics *m, uint64_t now)
+{
+#ifdef __GLIBC__
+	if (!t->ready_sent || m->queue_depth + m->in_flight || now < t->next_trim ||
+	    m->events_received == t->events_at_trim)
+		return;
+	malloc_trim(0);
+	t->events_at_trim = m->events_received;
+	t->next_trim = now + TRIM_EVERY_MS;
+#else
+	(void)t, (void)m, (void)now;
+#endif
+}
+
 static void tick(struct loop *l, struct tick_state *t, uint64_t now)
 {
 	struct psync_metrics m;
@@ -129,6 +155,7 @@ static void tick(struct loop *l, struct tick_state *t, uint64_t now)
 	if (read_metrics(l, &m) < 0)
 		return;
 	check_ready(t, &m);
+	release_heap(t, &m, now);
 	/* A watchdog ping says "working": not while the store is unreachable. */
 	if (t->watchdog_ms && now >= t->next_watchdog && m.health != PSYNC_HEALTH_UNHEALTHY) {
 		notify_watchdog();

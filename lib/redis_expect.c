@@ -45,6 +45,8 @@ struct psync__redis_expect *psync__redis_fifo_at(struct psync__redis_fifo *f, si
 	return i < f->count ? &f->buf[slot(f, i)] : NULL;
 }
 
+#define FIFO_KEPT_CAP 2048
+
 int psync__redis_fifo_pop(struct psync__redis_fifo *f, struct psync__redis_expect *ret)
 {
 	if (f->count == 0)
@@ -52,6 +54,10 @@ int psync__redis_fifo_pop(struct psync__redis_fifo *f, struct psync__redis_expec
 	*ret = f->buf[f->head];
 	f->head = slot(f, 1);
 	f->count--;
+	/* A start-up's thousands of reads grow it once; drained, it need not
+	 * stay that big for the life of the process. */
+	if (f->count == 0 && f->cap > FIFO_KEPT_CAP)
+		psync__redis_fifo_release(f);
 	return 0;
 }
 

@@ -20,9 +20,9 @@
 
 #include "internal.h"
 
-#define PSYNC__WQ_IDLE_KEYS_MAX 8192
-#define PSYNC__WQ_FREE_RECS_MAX 1024
-#define PSYNC__WQ_REC_SLOT 512 /* bytes: a record with its fields; larger ones are not reused */
+#define PSYNC__WQ_IDLE_KEYS_MAX 1024
+#define PSYNC__WQ_FREE_RECS_MAX 256
+#define PSYNC__WQ_REC_SLOT 320 /* bytes: a STATE_DB PORT_TABLE write fits; larger ones are not reused */
 
 struct psync__key;
 

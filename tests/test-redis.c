@@ -1356,7 +1356,7 @@ static void stop_watch_check(const struct stop_watch *w, const struct psync_metr
 	cr_expect_lt(w->longest_ns, 50 * PSYNC__NS_PER_MS, "longest dispatch %llu us",
 		     (unsigned long long)(w->longest_ns / 1000));
 	cr_expect_leq(w->max_queue, keys, "queue depth %llu", (unsigned long long)w->max_queue);
-	cr_expect_leq(w->max_in_flight, 16384);
+	cr_expect_leq(w->max_in_flight, 1024);
 	cr_expect_lt(w->max_pending, 8u << 20, "pending output %llu bytes",
 		     (unsigned long long)w->max_pending);
 #ifndef __SANITIZE_ADDRESS__ /* its quarantine keeps freed memory resident on purpose */

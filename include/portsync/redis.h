@@ -69,7 +69,7 @@ struct psync_redis_options {
 	const char *password_file;
 	/* or: AUTH with the value of this environment variable (its name, not the password) */
 	const char *password_env;
-	unsigned max_in_flight;      /* writes per connection sent and not acknowledged: 16384 */
+	unsigned max_in_flight;      /* writes per connection sent and not acknowledged: 1024 */
 	unsigned connect_timeout_ms; /* connect and handshake: 2000 */
 	unsigned backoff_min_ms;     /* first reconnect delay: 50, doubling per failure */
 	unsigned backoff_max_ms;     /* reconnect delay cap: 5000 */

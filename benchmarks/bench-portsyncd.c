@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * portsyncd on the real path: the kernel's rtnetlink and a real redis-server.
+ * Each scenario runs in a fresh network namespace holding ifb ports; a raw
+ * netlink generator makes the link changes and waits for each kernel ack; a
+ * client subscribed to keyspace notifications sees STATE_DB change; a bare
+ * listener (harness/floor.h) measured in the same run is the floor. Prints
+ * one table: scenario, figure, the seed guide's target, this machine's
+ * target, our figure, the floor and our ratio to it.
+ *
+ *   bench-portsyncd [--quick] [--portsyncd PATH] [SCENARIO...]
+ *
+ * Scenarios are numbered as in docs/PERFORMANCE.md (1 steady, 2 burst,
+ * 3 flood, 4 backlog, 5 failures, 6 memory, 7 scaling, 8 start-up); all run
+ * when none is named. --quick shortens the long ones (for trying things out;
+ * figures for the record come from a full run). Needs root.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <portsync/portsync.h>
+
+#include "harness/clock.h"
+#include "harness/floor.h"
+#include "harness/refusals.h"
+#include "harness/table.h"
+#include "harness/world.h"
+
+#define QUIET_MS 200
+#define MS(ns) ((double)(ns) / 1e6)
+#define US(ns) ((double)(ns) / 1e3)
+
+static struct world w;
+static bool quick;
+
+static int failed(const char *scenario, const char *step, int r)
+{
+	fprintf(stderr, "bench-portsyncd: %s: %s: %s\n", scenario, step, strerror(r < 0 ? -r : r));
+	return r < 0 ? r : -EIO;
+}
+
+/* A fresh namespace, portsyncd started, then ports netdevs created, as a
+ * switch's start-up does; returns once portsyncd announced PortInitDone. */
+static int world_with_daemon(unsigned ports)
+{
+	int r = world_reset(&w, ports);
+
+	if (r == 0)
+		r = world_start_daemon(&w);
+	if (r == 0)
+		r = world_create_links(&w, ports);
+	return r < 0 ? r : world_wait_init(&w);
+}
+
+static void add_state_row(const char *scenario, int mismatches)
+{
+	struct row_text t = { scenario, "final STATE_DB vs kernel", "no loss", "exact" };
+	char text[32];
+
+	if (mismatches == 0)
+		snprintf(text, sizeof(text), "exact");
+	else if (mismatches > 0)
+		snprintf(text, sizeof(text), "%d ports differ", mismatches);
+	else
+		snprintf(text, sizeof(text), "error %d", mismatches);
+	table_add_text(&t, text);
+}
+
+static double per_event_us(uint64_t ns, unsigned events)
+{
+	return events ? US(ns) / events : 0;
+}
+
+/* --- 1. steady 1,000 changes/s ------------------------------------------ */
+
+struct latencies {
+	uint64_t *samples;
+	size_t n;
+};
+
+static int flap_and_collect(unsigned ports, unsigned count, struct latencies *l,
+			    struct change_run *run)
+{
+	int r = world_flap_paced(&w, ports, 1000, count, run);
+
+	if (r == 0)
+		r = observer_wait_quiet(w.observer, QUIET_MS, 60000);
+	l->n = observer_take_samples(w.observer, l->samples, count);
+	return r;
+}
+
+static void add_latency_rows(const char *scenario, struct latencies *ours,
+			     struct latencies *bare)
+{
+	static const struct {
+		const char *figure, *seed, *target;
+		double q;
+	} rows[] = {
+		{ "end-to-end p50 (us)", NULL, NULL, 0.5 },
+		{ "end-to-end p90 (us)", NULL, NULL, 0.9 },
+		{ "end-to-end p99 (us)", "< 10 ms", "<= 500", 0.99 },
+		{ "end-to-end p99.9 (us)", NULL, NULL, 0.999 },
+		{ "end-to-end max (us)", NULL, NULL, 1.0 },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct row_text t = { scenario, rows[i].figure, rows[i].seed, rows[i].target };
+
+		table_add(&t, US(percentile(ours->samples, ours->n, rows[i].q)),
+			  US(percentile(bare->samples, bare->n, rows[i].q)));
+	}
+}
+
+static int scenario_steady(void)
+{
+	const char *name = "1 steady 1k/s";
+	unsigned count = quick ? 3000 : 10000, ports = 64;
+	struct latencies ours = { malloc(count * sizeof(uint64_t)), 0 };
+	struct latencies bare = { malloc(count * sizeof(uint64_t)), 0 };
+	pid_t bare_pid = 0;
+	struct change_run run;
+	double lib_p50, lib_p99;
+	int r = ours.samples && bare.samples ? world_with_daemon(ports) : -ENOMEM;
+	int mismatches = 0;
+
+	if (r == 0)
+		r = flap_and_collect(ports, count, &ours, &run);
+	if (r == 0)
+		mismatches = world_settle_and_check(&w, QUIET_MS);
+	lib_p50 = world_metric(&w, "portsyncd_event_latency_us{quantile=\"0.5\"}");
+	lib_p99 = world_metric(&w, "portsyncd_event_latency_us{quantile=\"0.99\"}");
+	world_stop_daemon(&w);
+	observer_reset(w.observer);
+	if (r == 0) {
+		bare_pid = floor_start(w.redis.socket);
+		r = bare_pid < 0 ? bare_pid : 0;
+	}
+	if (r == 0)
+		r = flap_and_collect(ports, count, &bare, &run);
+	floor_stop(bare_pid);
+	if (r == 0) {
+		struct row_text t = { name, "sustained changes/s", "1,000+", "1,000" };
+		struct row_text seen = { name, "changes seen in STATE_DB", NULL, NULL };
+		struct row_text lib50 = { name, "library receipt->ack p50 (us)", NULL, NULL };
+		struct row_text lib99 = { name, "library receipt->ack p99 (us)", NULL, NULL };
+
+		table_add(&t, run.changes / ((double)(run.last_acked_ns - run.first_sent_ns) / 1e9), -1);
+		table_add(&seen, (double)ours.n, (double)bare.n);
+		add_latency_rows(name, &ours, &bare);
+		table_add(&lib50, lib_p50, -1);
+		table_add(&lib99, lib_p99, -1);
+		add_state_row(name, mismatches);
+	}
+	free(ours.samples);
+	free(bare.samples);
+	return r < 0 ? failed(name, "run", r) : 0;
+}
+
+/* --- 2. a burst of 5,000 changes ----------------------------------------- */
+
+static int scenario_burst(void)
+{
+	const char *name = "2 burst 5,000";
+	struct change_run run;
+	int mismatches = 0, r = world_with_daemon(64);
+	uint64_t done, writes0 = observer_state_writes(w.observer);
+
+	if (r == 0)
+		r = world_flap_paced(&w, 64, 0, 5000, &run);
+	if (r == 0)
+		mismatches = world_settle_and_check(&w, QUIET_MS);
+	world_stop_daemon(&w);
+	if (r < 0)
+		return failed(name, "run", r);
+	done = observer_last_state_ns(w.observer) - run.first_sent_ns;
+	{
+		struct row_text t1 = { name, "completion (ms)", "650 ms", NULL };
+		struct row_text t2 = { name, "events/s (floor: kernel's rate)", "7,700", "kernel's rate" };
+
+		struct row_text t3 = { name, "STATE_DB writes per change", NULL, "1" };
+
+		table_add(&t1, MS(done), MS(run.last_acked_ns - run.first_sent_ns));
+		table_add(&t3, (double)(observer_state_writes(w.observer) - writes0) / run.changes, -1);
+		table_add(&t2, run.changes / (MS(done) / 1e3),
+			  run.changes / (MS(run.last_acked_ns - run.first_sent_ns) / 1e3));
+		add_state_row(name, mismatches);
+	}
+	return 0;
+}
+
+/* --- 3. a 10,000-change flood over 512 ports ----------------------------- */
+
+struct flood_cost {
+	double rate, lag_ms, self_us, redis_us, writes_per_change;
+	int mismatches;
+};
+
+enum change_kind { FLAPS, MTUS };
+
+/* count changes as fast as the kernel takes them, and what they cost self
+ * (portsyncd or the floor) and redis-server in CPU time. */
+static int flood_measured(unsigned ports, unsigned count, enum change_kind kind, pid_t self,
+			  struct flood_cost *cost)
+{
+	uint64_t self0 = proc_cpu_ns(self), redis0 = proc_cpu_ns(w.redis.pid), last;
+	uint64_t writes0 = observer_state_writes(w.observer);
+	struct change_run run;
+	int r = kind == FLAPS ? world_flap_paced(&w, ports, 0, count, &run)
+			      : world_mtu_flood(&w, ports, count, &run);
+
+	if (r < 0)
+		return r;
+	cost->rate = count / ((double)(run.last_acked_ns - run.first_sent_ns) / 1e9);
+	cost->mismatches = world_settle_and_check(&w, QUIET_MS);
+	last = observer_last_state_ns(w.observer);
+	cost->lag_ms = last > run.last_acked_ns ? MS(last - run.last_acked_ns) : 0;
+	cost->self_us = per_event_us(proc_cpu_ns(self) - self0, count);
+	cost->redis_us = per_event_us(proc_cpu_ns(w.redis.pid) - redis0, count);
+	cost->writes_per_change = (double)(observer_state_writes(w.observer) - writes0) / count;
+	return 0;
+}
+
+static void add_flood_rows(const char *name, const struct flood_cost *ours,
+			   const struct flood_cost *bare)
+{
+	struct row_text t0 = { name, "changes/s made (kernel)", NULL, NULL };
+	struct row_text t1 = { name, "lag after last change (ms)", NULL, NULL };
+	struct row_text t2 = { name, "STATE_DB writes per change", NULL, "1" };
+	struct row_text t3 = { name, "daemon CPU per event (us)", NULL, "<= 5" };
+	struct row_text t4 = { name, "redis-server CPU per event (us)", NULL, NULL };
+
+	table_add(&t0, ours->rate, bare->rate);
+	table_add(&t1, ours->lag_ms, bare->lag_ms);
+	table_add(&t2, ours->writes_per_change, bare->writes_per_change);
+	add_state_row(name, ours->mismatches);
+	table_add(&t3, ours->self_us, bare->self_us);
+	table_add(&t4, ours->redis_us, bare->redis_us);
+}
+
+/* The same flood with portsyncd, then with the floor. */
+static int flood_pair(const char *name, enum change_kind kind)
+{
+	struct flood_cost ours = { 0 }, bare = { 0 };
+	pid_t bare_pid = 0;
+	int r = world_with_daemon(512);
+
+	if (r == 0)
+		r = flood_measured(512, 10000, kind, w.daemon.pid, &ours);
+	world_stop_daemon(&w);
+	if (r == 0) {
+		bare_pid = floor_start(w.redis.socket);
+		r = bare_pid < 0 ? bare_pid : 0;
+	}
+	if (r == 0)
+		r = flood_measured(512, 10000, kind, bare_pid, &bare);
+	floor_stop(bare_pid);
+	if (r < 0)
+		return failed(name, "run", r);
+	add_flood_rows(name, &ours, &bare);
+	return 0;
+}
+
+/* Flaps come at the kernel's pace, each alone; MTU changes come faster than
+ * one wakeup per event, which shows the cost per event once they batch. */
+static int scenario_flood(void)
+{
+	int r = flood_pair("3 flood 10k flaps/512", FLAPS);
+
+	return r < 0 ? r : flood_pair("3 flood 10k MTUs/512", MTUS);
+}
+
+/* --- 4. backlog: portsyncd stopped while 20,000 changes happen ------------ */
+
+static int scenario_backlog(void)
+{
+	const char *name = "4 backlog 20k stopped";
+	double ev0, ov0, rs0;
+	struct change_run run;
+	uint64_t resumed = 0, converged = 0;
+	int mismatches = 0, r = world_with_daemon(512);
+
+	ev0 = world_metric(&w, "portsyncd_events_received_total");
+	ov0 = world_metric(&w, "portsyncd_overruns_total");
+	rs0 = world_metric(&w, "portsyncd_resyncs_total");
+	if (r == 0)
+		r = daemon_signal(&w.daemon, SIGSTOP);
+	if (r == 0)
+		r = world_mtu_flood(&w, 512, 20000, &run);
+	resumed = bench_now_ns();
+	daemon_signal(&w.daemon, SIGCONT);
+	if (r == 0)
+		mismatches = world_settle_and_check(&w, 300);
+	converged = observer_last_state_ns(w.observer);
+	if (r == 0) {
+		double drained = world_metric(&w, "portsyncd_events_received_total") - ev0;
+		double secs = converged > resumed ? (double)(converged - resumed) / 1e9 : 0;
+		struct row_text t1 = { name, "time to converge (ms)", NULL, NULL };
+		struct row_text t2 = { name, "events drained/s", NULL, ">= 150,000" };
+		struct row_text t3 = { name, "overruns / resyncs", NULL, NULL };
+		char text[32];
+
+		table_add(&t1, secs * 1e3, -1);
+		table_add(&t2, secs > 0 ? drained / secs : 0, -1);
+		snprintf(text, sizeof(text), "%.0f / %.0f",
+			 world_metric(&w, "portsyncd_overruns_total") - ov0,
+			 world_metric(&w, "portsyncd_resyncs_total") - rs0);
+		table_add_text(&t3, text);
+		add_state_row(name, mismatches);
+	}
+	world_stop_daemon(&w);
+	return r < 0 ? failed(name, "run", r) : 0;
+}
+
+/* --- 5. failure injection: Redis refuses 5 % of writes ------------------- */
+
+static int scenario_failures(void)
+{
+	const char *name = "5 Redis refuses 5 %";
+	unsigned count = quick ? 2000 : 5000;
+	double sub0, ret0, fail0;
+	struct refusals *refuse = NULL;
+	struct change_run run;
+	int mismatches = 0, r = world_with_daemon(64);
+
+	sub0 = world_metric(&w, "portsyncd_writes_submitted_total");
+	ret0 = world_metric(&w, "portsyncd_writes_retried_total");
+	fail0 = world_metric(&w, "portsyncd_writes_failed_total");
+	if (r == 0)
+		r = refusals_start(w.redis.socket, 5, 100, &refuse);
+	if (r == 0)
+		r = world_flap_paced(&w, 64, 1000, count, &run);
+	refusals_stop(refuse);
+	if (r == 0)
+		mismatches = world_settle_and_check(&w, 300);
+	if (r == 0) {
+		double submitted = world_metric(&w, "portsyncd_writes_submitted_total") - sub0;
+		double retried = world_metric(&w, "portsyncd_writes_retried_total") - ret0;
+		struct row_text t1 = { name, "writes refused, then retried (%)", "5 %", NULL };
+		struct row_text t2 = { name, "writes failed for good", "0", "0" };
+
+		table_add(&t1, submitted > 0 ? 100 * retried / submitted : 0, -1);
+		table_add(&t2, world_metric(&w, "portsyncd_writes_failed_total") - fail0, -1);
+		add_state_row(name, mismatches);
+	}
+	world_stop_daemon(&w);
+	return r < 0 ? failed(name, "run", r) : 0;
+}
+
+/* --- 6. memory ----------------------------------------------------------- */
+
+static void add_rss_rows(const char *name, const char *when, const char *target)
+{
+	char figure[2][64];
+	struct row_text t1 = { name, figure[0], NULL, target };
+	struct row_text t2 = { name, figure[1], NULL, NULL };
+
+	snprintf(figure[0], sizeof(figure[0]), "RSS %s (kB)", when);
+	snprintf(figure[1], sizeof(figure[1]), "peak RSS %s (kB)", when);
+	table_add(&t1, (double)proc_status_kb(w.daemon.pid, "VmRSS"), -1);
+	table_add(&t2, (double)proc_status_kb(w.daemon.pid, "VmHWM"), -1);
+}
+
+static int memory_with_ports(unsigned ports, const char *target)
+{
+	char name[40];
+	unsigned events = quick ? 20000 : 100000;
+	struct change_run run;
+	int r = world_with_daemon(ports);
+
+	snprintf(name, sizeof(name), "6 memory %u ports", ports);
+	if (r == 0)
+		add_rss_rows(name, "after start", target);
+	if (r == 0)
+		r = world_mtu_flood(&w, ports, events, &run);
+	if (r == 0 && world_settle_and_check(&w, QUIET_MS) != 0)
+		r = -EIO;
+	if (r == 0)
+		add_rss_rows(name, quick ? "after 20k events" : "after 100k events", target);
+	world_stop_daemon(&w);
+	return r < 0 ? failed(name, "run", r) : 0;
+}
+
+static int memory_growth(void)
+{
+	const char *name = "6 memory sustained";
+	unsigned seconds = quick ? 10 : 60;
+	struct change_run run;
+	long before = 0, after;
+	int r = world_with_daemon(512);
+
+	if (r == 0) {
+		before = proc_status_kb(w.daemon.pid, "VmRSS");
+		r = world_flap_paced(&w, 512, 1000, seconds * 1000, &run);
+	}
+	if (r == 0 && world_settle_and_check(&w, QUIET_MS) != 0)
+		r = -EIO;
+	after = proc_status_kb(w.daemon.pid, "VmRSS");
+	world_stop_daemon(&w);
+	if (r < 0)
+		return failed(name, "run", r);
+	{
+		char figure[48];
+		struct row_text t = { name, figure, "< 100 MB", "no growth" };
+
+		snprintf(figure, sizeof(figure), "RSS growth over %u s at 1k/s (kB)", seconds);
+		table_add(&t, (double)(after - before), -1);
+	}
+	return 0;
+}
+
+static int scenario_memory(void)
+{
+	int r = world_with_daemon(8);
+
+	if (r == 0)
+		add_rss_rows("6 memory idle, 8 ports", "idle", NULL);
+	world_stop_daemon(&w);
+	if (r < 0)
+		return failed("6 memory idle", "run", r);
+	r = memory_with_ports(512, "<= 4 MB");
+	if (r == 0)
+		r = memory_growth();
+	if (r == 0)
+		r = memory_with_ports(10000, "<= 6 MB");
+	return r;
+}
+
+/* --- 7. scaling: cost per event against events and ports ------------------ */
+
+static int scaling_for_ports(unsigned ports, double *lo, double *hi)
+{
+	static const unsigned events[] = { 100, 1000, 10000 };
+	char name[40];
+	int r = world_with_daemon(ports);
+
+	snprintf(name, sizeof(name), "7 scaling %u ports", ports);
+	for (size_t i = 0; r == 0 && i < sizeof(events) / sizeof(events[0]); i++) {
+		struct flood_cost cost;
+		char figure[48];
+		struct row_text t = { name, figure, NULL, "flat" };
+
+		r = flood_measured(ports, events[i], FLAPS, w.daemon.pid, &cost);
+		if (r == 0 && cost.mismatches)
+			r = -EIO;
+		snprintf(figure, sizeof(figure), "daemon CPU/event, %u events (us)", events[i]);
+		if (r == 0)
+			table_add(&t, cost.self_us, -1);
+		if (r == 0 && cost.self_us < *lo)
+			*lo = cost.self_us;
+		if (r == 0 && cost.self_us > *hi)
+			*hi = cost.self_us;
+	}
+	world_stop_daemon(&w);
+	return r < 0 ? failed(name, "run", r) : 0;
+}
+
+static int scenario_scaling(void)
+{
+	static const unsigned ports[] = { 64, 512, 4096 };
+	double lo = 1e9, hi = 0;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(ports) / sizeof(ports[0]); i++)
+		r = scaling_for_ports(ports[i], &lo, &hi);
+	if (r == 0) {
+		struct row_text t = { "7 scaling", "highest / lowest CPU per event", NULL, "~1" };
+
+		table_add(&t, hi / lo, -1);
+	}
+	return r;
+}
+
+/* --- 8. start-up ----------------------------------------------------------- */
+
+static int scenario_startup(void)
+{
+	const char *name = "8 start-up 512 ports";
+	int r = world_with_daemon(512);
+	uint64_t config_done = observer_config_done_ns(w.observer);
+	uint64_t init_done = observer_init_done_ns(w.observer);
+
+	world_stop_daemon(&w);
+	if (r < 0)
+		return failed(name, "run", r);
+	{
+		struct row_text t1 = { name, "launch -> PortConfigDone (ms)", NULL, "<= 10" };
+		struct row_text t2 = { name, "last netdev -> PortInitDone (ms)", NULL, NULL };
+		struct row_text t3 = { name, "512 netdevs created in (ms)", NULL, NULL };
+
+		table_add(&t1, MS(config_done - w.launch_ns), -1);
+		table_add(&t2, init_done > w.created_ns ? MS(init_done - w.created_ns) : 0, -1);
+		table_add(&t3, MS(w.created_ns - config_done), -1);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+	int number;
+	int (*run)(void);
+} scenarios[] = {
+	{ 8, scenario_startup }, { 1, scenario_steady },   { 2, scenario_burst },
+	{ 3, scenario_flood },   { 4, scenario_backlog },  { 5, scenario_failures },
+	{ 7, scenario_scaling }, { 6, scenario_memory },
+};
+
+static void print_machine(void)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	char date[32];
+
+	uname(&u);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	printf("bench-portsyncd: libportsync %s, %s, kernel %s, %ld CPUs%s\n\n", psync_version(),
+	       date, u.release, sysconf(_SC_NPROCESSORS_ONLN), quick ? ", quick" : "");
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: bench-portsyncd [--quick] [--portsyncd PATH] [SCENARIO...]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *exe = PORTSYNCD_PATH;
+	bool selected[9] = { false }, any = false;
+	int r = 0, failures = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--portsyncd") && i + 1 < argc)
+			exe = argv[++i];
+		else if (atoi(argv[i]) >= 1 && atoi(argv[i]) <= 8)
+			any = selected[atoi(argv[i])] = true;
+		else
+			return usage();
+	}
+	print_machine();
+	r = world_open(&w, exe);
+	if (r < 0) {
+		world_close(&w);
+		return failed("setup", "redis-server and observer", r) ? 1 : 1;
+	}
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!any || selected[scenarios[i].number])
+			failures += scenarios[i].run() < 0;
+	world_close(&w);
+	table_print();
+	if (failures)
+		fprintf(stderr, "bench-portsyncd: %d scenario(s) failed\n", failures);
+	return failures ? 1 : 0;
+}

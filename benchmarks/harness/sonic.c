@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sonic.h"
+
+#define CONFIG_DB 4
+#define APPL_DB 0
+#define STATE_DB 6
+
+void sonic_port_name(unsigned port, char *buf, size_t len)
+{
+	snprintf(buf, len, "Ethernet%u", port * 4);
+}
+
+/* Reads count pipelined replies; fails when any is missing or an error. */
+static int replies_ok(redisContext *c, unsigned count)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		redisReply *reply;
+
+		if (redisGetReply(c, (void **)&reply) != REDIS_OK)
+			return -EIO;
+		if (reply->type == REDIS_REPLY_ERROR)
+			r = -EIO;
+		freeReplyObject(reply);
+	}
+	return r;
+}
+
+static void append_port(redisContext *c, unsigned port)
+{
+	char name[32], lanes[64], alias[16], index[16];
+	unsigned lane = port * 4;
+
+	sonic_port_name(port, name, sizeof(name));
+	snprintf(lanes, sizeof(lanes), "%u,%u,%u,%u", lane, lane + 1, lane + 2, lane + 3);
+	snprintf(alias, sizeof(alias), "etp%u", port + 1);
+	snprintf(index, sizeof(index), "%u", port);
+	redisAppendCommand(c, "SELECT %d", CONFIG_DB);
+	redisAppendCommand(c, "HSET PORT|%s alias %s lanes %s speed 100000 mtu 9100 admin_status up index %s",
+			   name, alias, lanes, index);
+}
+
+int sonic_seed(redisContext *c, unsigned n)
+{
+	unsigned done = 0;
+	int r;
+
+	redisAppendCommand(c, "FLUSHALL");
+	r = replies_ok(c, 1);
+	while (r == 0 && done < n) {
+		unsigned batch = n - done < 256 ? n - done : 256;
+
+		for (unsigned i = 0; i < batch; i++)
+			append_port(c, done + i);
+		r = replies_ok(c, batch * 2);
+		done += batch;
+	}
+	return r;
+}
+
+/* The kernel's links indexed by port number; NULL where none. */
+/* ConsumerStateTable's pop, as SONIC_SCHEMA describes it. */
+static const char pop_script[] =
+	"local keys = redis.call('SPOP', 'PORT_TABLE_KEY_SET', 128) "
+	"for _, k in ipairs(keys) do "
+	"  if redis.call('SREM', 'PORT_TABLE_DEL_SET', k) == 1 then redis.call('DEL', 'PORT_TABLE:' .. k) end "
+	"  local f = redis.call('HGETALL', '_PORT_TABLE:' .. k) "
+	"  if #f > 0 then redis.call('HSET', 'PORT_TABLE:' .. k, unpack(f)) end "
+	"  redis.call('DEL', '_PORT_TABLE:' .. k) "
+	"end "
+	"return #keys";
+
+int sonic_consume(redisContext *c)
+{
+	long long popped;
+
+	redisAppendCommand(c, "SELECT %d", APPL_DB);
+	if (replies_ok(c, 1) < 0)
+		return -EIO;
+	do {
+		redisReply *reply = redisCommand(c, "EVAL %s 0", pop_script);
+
+		popped = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+		freeReplyObject(reply);
+	} while (popped > 0);
+	return popped < 0 ? -EIO : 0;
+}
+
+static const struct genlink_state **links_by_port(const struct genlink_state *links, int n_links,
+						  unsigned n)
+{
+	const struct genlink_state **by_port = calloc(n, sizeof(*by_port));
+	unsigned number;
+
+	for (int i = 0; by_port && i < n_links; i++)
+		if (sscanf(links[i].name, "Ethernet%u", &number) == 1 && number / 4 < n)
+			by_port[number / 4] = &links[i];
+	return by_port;
+}
+
+/* One port's STATE_DB answer to HMGET admin_status mtu against the kernel. */
+static int port_matches(const redisReply *reply, const struct genlink_state *link)
+{
+	char mtu[16];
+
+	if (!link || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    reply->element[1]->type != REDIS_REPLY_STRING)
+		return 0;
+	snprintf(mtu, sizeof(mtu), "%u", link->mtu);
+	return !strcmp(reply->element[0]->str, link->flags & IFF_UP ? "up" : "down") &&
+	       !strcmp(reply->element[1]->str, mtu);
+}
+
+int sonic_state_mismatches(redisContext *c, const struct genlink_state *links, int n_links,
+			   unsigned n)
+{
+	const struct genlink_state **by_port = links_by_port(links, n_links, n);
+	int mismatches = 0;
+	char name[32];
+
+	if (!by_port)
+		return -ENOMEM;
+	redisAppendCommand(c, "SELECT %d", STATE_DB);
+	for (unsigned i = 0; i < n; i++) {
+		sonic_port_name(i, name, sizeof(name));
+		redisAppendCommand(c, "HMGET PORT_TABLE|%s admin_status mtu", name);
+	}
+	if (replies_ok(c, 1) < 0)
+		mismatches = -EIO;
+	for (unsigned i = 0; i < n; i++) {
+		redisReply *reply;
+
+		if (redisGetReply(c, (void **)&reply) != REDIS_OK) {
+			mismatches = -EIO;
+			break;
+		}
+		if (mismatches >= 0)
+			mismatches += !port_matches(reply, by_port[i]);
+		freeReplyObject(reply);
+	}
+	free(by_port);
+	return mismatches;
+}
