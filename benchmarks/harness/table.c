@@ -9,7 +9,7 @@
 #define MAX_ROWS 128
 
 struct row {
-	struct row_text text;
+	char scenario[32], figure[48], seed[16], target[16];
 	char ours[32];
 	char floor[16];
 	char ratio[16];
@@ -30,15 +30,14 @@ static void format_number(char *buf, size_t len, double v)
 
 static void print_row(const struct row *r)
 {
-	printf("%-24s %-34s %-14s %-13s %12s %10s %8s\n", r->text.scenario, r->text.figure,
-	       r->text.seed ? r->text.seed : "-", r->text.target ? r->text.target : "-", r->ours,
-	       r->floor, r->ratio);
+	printf("%-24s %-36s %-14s %-13s %12s %10s %8s\n", r->scenario, r->figure, r->seed,
+	       r->target, r->ours, r->floor, r->ratio);
 	fflush(stdout);
 }
 
 static void print_header(void)
 {
-	printf("%-24s %-34s %-14s %-13s %12s %10s %8s\n", "scenario", "figure", "seed target",
+	printf("%-24s %-36s %-14s %-13s %12s %10s %8s\n", "scenario", "figure", "seed target",
 	       "target here", "ours", "floor", "ratio");
 }
 
@@ -46,7 +45,11 @@ static struct row *row_new(const struct row_text *t)
 {
 	struct row *r = &rows[n_rows < MAX_ROWS ? n_rows++ : MAX_ROWS - 1];
 
-	r->text = *t;
+	/* Copies: callers may pass names built on their stack. */
+	snprintf(r->scenario, sizeof(r->scenario), "%s", t->scenario);
+	snprintf(r->figure, sizeof(r->figure), "%s", t->figure);
+	snprintf(r->seed, sizeof(r->seed), "%s", t->seed ? t->seed : "-");
+	snprintf(r->target, sizeof(r->target), "%s", t->target ? t->target : "-");
 	snprintf(r->floor, sizeof(r->floor), "-");
 	snprintf(r->ratio, sizeof(r->ratio), "-");
 	if (n_rows == 1)
