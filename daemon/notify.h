@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* systemd's notification protocol (Type=notify): readiness, a status line,
- * watchdog keep-alives and shutdown. In a build without libsystemd, and when
- * systemd did not start the daemon (no NOTIFY_SOCKET), every call does nothing.
+ * watchdog keep-alives and shutdown. When systemd did not start the daemon
+ * (no NOTIFY_SOCKET), every call does nothing.
  * Failures are ignored: the daemon syncs the same whether or not anyone listens.
  * The environment is left as systemd set it. Safe from any thread. */
 #ifndef PORTSYNCD_NOTIFY_H

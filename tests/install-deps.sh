@@ -6,12 +6,11 @@
 # tunables file; Criterion runs the tests;
 # redis-server and iproute2 give the tests a real Redis and network namespaces;
 # g++ compiles the C++ header test; curl scrapes /metrics in the tests and
-# examples/metrics-table.sh; libsystemd gives portsyncd sd_notify (Type=notify
-# readiness, status and watchdog).
+# examples/metrics-table.sh.
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
-	libcriterion-dev redis-server iproute2 binutils curl libsystemd-dev"
+	libcriterion-dev redis-server iproute2 binutils curl"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
