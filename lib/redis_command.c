@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Commands as argument vectors: the builder, and the Table writes (HSET, DEL). */
+/* Commands as argument vectors: the builder, the wire format, and the Table
+ * writes (HSET, DEL). */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -93,6 +94,75 @@ void psync__redis_argv_release(struct psync__redis_argv *a)
 	free(a->text);
 	memset(a, 0, sizeof(*a));
 }
+
+/* ---- the wire format ---- */
+
+/* Decimal digits of v at end (backwards); returns where they start. */
+static char *digits_before(char *end, size_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* "<type><v>\r\n" at out; returns the end. */
+static char *put_header(char *out, char type, size_t v)
+{
+	char digits[24], *start = digits_before(digits + sizeof(digits), v);
+	size_t n = (size_t)(digits + sizeof(digits) - start);
+
+	*out++ = type;
+	memcpy(out, start, n);
+	out += n;
+	*out++ = '\r';
+	*out++ = '\n';
+	return out;
+}
+
+/* A header is a type byte, at most 20 digits and CRLF. */
+#define RESP_HEADER_MAX 23
+
+int psync__redis_resp_encode(struct psync__redis_resp *r, int argc, const char **argv,
+			     const size_t *len)
+{
+	size_t need = RESP_HEADER_MAX;
+	char *out;
+
+	for (int i = 0; i < argc; i++)
+		need += RESP_HEADER_MAX + len[i] + 2;
+	if (need > r->cap) {
+		size_t cap = r->cap ? r->cap : 256;
+		char *buf;
+
+		while (cap < need)
+			cap *= 2;
+		buf = realloc(r->buf, cap);
+		if (!buf)
+			return -ENOMEM;
+		r->buf = buf;
+		r->cap = cap;
+	}
+	out = put_header(r->buf, '*', (size_t)argc);
+	for (int i = 0; i < argc; i++) {
+		out = put_header(out, '$', len[i]);
+		memcpy(out, argv[i], len[i]);
+		out += len[i];
+		*out++ = '\r';
+		*out++ = '\n';
+	}
+	r->len = (size_t)(out - r->buf);
+	return 0;
+}
+
+void psync__redis_resp_release(struct psync__redis_resp *r)
+{
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- Table writes ---- */
 
 /* HSET TABLE<sep>key f1 v1 f2 v2 ...: one command, so the fields land in order. */
 static int hset_argv(struct psync__redis_argv *a, const struct psync__redis_db *db,

@@ -64,6 +64,7 @@ static void close_ctx(struct psync__redis_conn *conn)
 	redisFree(conn->ctx);
 	conn->ctx = NULL;
 	conn->want_output = 0;
+	conn->write_ahead_errno = 0;
 }
 
 static void free_held_reads(struct psync__redis_conn *conn)
@@ -192,8 +193,10 @@ static int append(struct psync__redis_conn *conn, enum psync__redis_expect_kind 
 		  const size_t *len)
 {
 	struct psync__redis_expect e = { .kind = (uint8_t)kind, .db = db, .item = item };
+	struct psync__redis_resp *resp = &conn->owner->resp;
 
-	if (redisAppendCommandArgv(conn->ctx, argc, argv, len) != REDIS_OK)
+	if (psync__redis_resp_encode(resp, argc, argv, len) < 0 ||
+	    redisAppendFormattedCommand(conn->ctx, resp->buf, resp->len) != REDIS_OK)
 		return -ENOMEM;
 	psync__redis_fifo_push(&conn->expects, &e);
 	conn->owner->stats.commands++;
@@ -214,6 +217,8 @@ static int send_select(struct psync__redis_conn *conn, const struct psync__redis
 	return ret;
 }
 
+static void write_ahead(struct psync__redis_conn *conn);
+
 int psync__redis_conn_send(struct psync__redis_conn *conn, const struct psync__redis_db *db,
 			   enum psync__redis_expect_kind kind, void *item,
 			   const struct psync__redis_argv *a)
@@ -224,6 +229,8 @@ int psync__redis_conn_send(struct psync__redis_conn *conn, const struct psync__r
 		ret = send_select(conn, db);
 	if (ret >= 0)
 		ret = append(conn, kind, db, item, (int)a->n, a->argv, a->len);
+	if (ret >= 0)
+		write_ahead(conn);
 	return ret;
 }
 
@@ -259,12 +266,18 @@ static int send_auth(struct psync__redis_conn *conn)
 	const char *password = conn->owner->password;
 	const char *argv[] = { "AUTH", password };
 	size_t len[] = { 4, password ? strlen(password) : 0 };
+	struct psync__redis_resp *resp = &conn->owner->resp;
 	int ret;
 
 	if (!password)
 		return 0;
 	ret = psync__redis_fifo_reserve(&conn->expects, 1);
-	return ret < 0 ? ret : append(conn, PSYNC__EXPECT_AUTH, NULL, NULL, 2, argv, len);
+	if (ret >= 0)
+		ret = append(conn, PSYNC__EXPECT_AUTH, NULL, NULL, 2, argv, len);
+	/* The encoded command held the password: not left for a core dump. */
+	if (resp->buf)
+		explicit_bzero(resp->buf, resp->cap);
+	return ret;
 }
 
 static int already_selected(const struct psync_redis_db_config *cfg, size_t i)
@@ -497,12 +510,37 @@ static int write_out(struct psync__redis_conn *conn)
 	return 0;
 }
 
+/* Output beyond which sending starts before the caller's flush. */
+#define WRITE_AHEAD_BYTES (64 * 1024)
+
+/* A long pipeline (start-up's hundreds of producer sets, a backlog's
+ * thousands of writes) starts moving while the rest is still being encoded,
+ * so Redis executes in parallel with us instead of after us. A failure stays
+ * in the context for psync__redis_conn_flush to report: completions must not
+ * run inside a submit. */
+static void write_ahead(struct psync__redis_conn *conn)
+{
+	redisContext *c = conn->ctx;
+	struct sigpipe_guard g;
+	int done = 0;
+
+	if (conn->state != PSYNC__CONN_READY || c->err || sdslen(c->obuf) < WRITE_AHEAD_BYTES)
+		return;
+	sigpipe_block(&g);
+	if (redisBufferWrite(c, &done) != REDIS_OK)
+		conn->write_ahead_errno = errno;
+	sigpipe_unblock(&g);
+}
+
 void psync__redis_conn_flush(struct psync__redis_conn *conn)
 {
 	if (!conn->ctx || conn->state < PSYNC__CONN_HANDSHAKE)
 		return;
 	if (conn->ctx->err) {
-		fail_ctx(conn, "append", 0);
+		int saved = conn->write_ahead_errno;
+
+		conn->write_ahead_errno = 0;
+		fail_ctx(conn, saved ? "write" : "append", saved);
 		return;
 	}
 	if (sdslen(conn->ctx->obuf) > 0 && write_out(conn) < 0)

@@ -232,6 +232,7 @@ static void redis_destroy(void *impl)
 		psync__redis_conn_release(&r->conns[i]);
 	free(r->conns);
 	psync__redis_argv_release(&r->argv);
+	psync__redis_resp_release(&r->resp);
 	if (r->password) {
 		explicit_bzero(r->password, strlen(r->password));
 		free(r->password);

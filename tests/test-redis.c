@@ -20,6 +20,7 @@
 #include <portsync/redis.h>
 
 #include "internal.h"
+#include "redis_internal.h"
 #include "helpers/redis_server.h"
 
 static struct redis_server srv;
@@ -292,6 +293,55 @@ Test(redis, set_without_fields_is_refused)
 		(const char *const[]){ "a", "b" }, 1);
 	cr_assert_eq(psync__sink_submit(s, &b.w), -ENOENT);
 	psync_sink_free(s);
+}
+
+/* Long pipelines start leaving before the flush; when that early write finds
+ * the server gone, the loss must surface at the flush, as any write error
+ * does, and never as completions inside a submit. */
+Test(redis, failed_early_write_is_reported_by_the_flush_not_inside_submit)
+{
+	enum { N = 200 };
+	static const char *const names[] = { "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7" };
+	struct done_log *log = calloc(1, sizeof(*log));
+	struct psync_sink *s = sink_at(srv.address, log);
+	struct box *b = calloc(N, sizeof(*b)), again;
+	const char *kv[16];
+	char value[64], key[16];
+
+	cr_assert_not_null(b);
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	for (size_t i = 0; i < 8; i++) {
+		kv[2 * i] = names[i];
+		kv[2 * i + 1] = value;
+	}
+	connect_db(s, "STATE_DB");
+	redis_server_kill(&srv);
+	/* ~700 bytes each: 140 KB, past the write-ahead threshold twice. */
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "K%u", i);
+		box_set(&b[i], PSYNC_WRITE_SET, "STATE_DB", "BIG", key, kv, 8);
+		submit(s, &b[i]);
+	}
+	cr_assert_eq(log->n, 0, "%u completions ran inside submit", log->n);
+	cr_assert_eq(psync__sink_flush(s), 0);
+	cr_assert_eq(log->n, N, "%u of %u writes completed", log->n, N);
+	for (unsigned i = 0; i < N; i++) {
+		cr_assert_eq(log->order[i], &b[i].w, "completion %u out of order", i);
+		cr_assert_eq(log->status[i], -ECONNRESET);
+	}
+	cr_assert_not_null(strstr(log->last_reason, ": write: "), "reason: %s", log->last_reason);
+	/* The sink reconnects to the restarted server and writes again. */
+	cr_assert_eq(redis_server_restart(&srv), 0);
+	connect_db(s, "STATE_DB");
+	box_set(&again, PSYNC_WRITE_SET, "STATE_DB", "BIG", "K0", kv, 1);
+	submit(s, &again);
+	wait_done(s);
+	cr_assert_eq(log->n, N + 1);
+	cr_assert_eq(log->last_status, 0, "%s", log->last_reason);
+	psync_sink_free(s);
+	free(b);
+	free(log);
 }
 
 /* ---- ProducerStateTable ---- */
@@ -1400,4 +1450,41 @@ Test(redis, stopped_server_never_blocks_the_loop_and_memory_stays_bounded, .time
 		    (unsigned long long)w.rss_paused_kb);
 	psync_pipeline_free(p);
 	free(sp);
+}
+
+/* ---- the wire format, against hiredis' own encoder ---- */
+
+static void assert_encodes_as_hiredis(struct psync__redis_resp *resp, int argc,
+				      const char **argv, const size_t *len)
+{
+	char *want = NULL;
+	long long want_len = redisFormatCommandArgv(&want, argc, argv, len);
+
+	cr_assert_gt(want_len, 0);
+	cr_assert_eq(psync__redis_resp_encode(resp, argc, argv, len), 0);
+	cr_assert_eq(resp->len, (size_t)want_len, "%zu bytes, hiredis %lld", resp->len, want_len);
+	cr_assert_eq(memcmp(resp->buf, want, resp->len), 0);
+	free(want);
+}
+
+Test(resp, encodes_as_hiredis_does)
+{
+	static char big[100000];
+	struct psync__redis_resp resp = { 0 };
+	const char *hset[] = { "HSET", "PORT_TABLE|Ethernet0", "state", "ok", "mtu", "9100" };
+	size_t hset_len[] = { 4, 20, 5, 2, 3, 4 };
+	const char *odd[] = { "SET", "", "a\0b\r\nc", big };
+	size_t odd_len[] = { 3, 0, 6, sizeof(big) };
+	const char *one[] = { "PING" };
+	size_t one_len[] = { 4 };
+
+	memset(big, 'x', sizeof(big));
+	assert_encodes_as_hiredis(&resp, 6, hset, hset_len);
+	/* Empty and binary arguments; a buffer that must grow past 64 KiB. */
+	assert_encodes_as_hiredis(&resp, 4, odd, odd_len);
+	/* The grown buffer is reused for a short command. */
+	assert_encodes_as_hiredis(&resp, 1, one, one_len);
+	cr_assert_geq(resp.cap, sizeof(big));
+	psync__redis_resp_release(&resp);
+	cr_assert_null(resp.buf);
 }
