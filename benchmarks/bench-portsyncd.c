@@ -522,24 +522,48 @@ static int scenario_scaling(void)
 
 /* --- 8. start-up ----------------------------------------------------------- */
 
+/* One launch takes ~10 ms against a scheduler that sometimes hands the CPU to
+ * something else for as long: the median of several launches is the figure,
+ * the slowest is shown beside it. */
+#define STARTUP_LAUNCHES 7
+
 static int scenario_startup(void)
 {
 	const char *name = "8 start-up 512 ports";
-	int r = world_with_daemon(512);
-	uint64_t config_done = observer_config_done_ns(w.observer);
-	uint64_t init_done = observer_init_done_ns(w.observer);
+	unsigned launches = quick ? 3 : STARTUP_LAUNCHES;
+	uint64_t config_ns[STARTUP_LAUNCHES], init_ns[STARTUP_LAUNCHES], create_ns[STARTUP_LAUNCHES];
+	uint64_t cpu_ns[STARTUP_LAUNCHES], redis_ns[STARTUP_LAUNCHES];
+	int r = 0;
 
-	world_stop_daemon(&w);
+	for (unsigned i = 0; r == 0 && i < launches; i++) {
+		uint64_t config_done, init_done;
+
+		r = world_with_daemon(512);
+		config_done = observer_config_done_ns(w.observer);
+		init_done = observer_init_done_ns(w.observer);
+		world_stop_daemon(&w);
+		config_ns[i] = config_done - w.launch_ns;
+		init_ns[i] = init_done > w.created_ns ? init_done - w.created_ns : 0;
+		create_ns[i] = w.created_ns - config_done;
+		cpu_ns[i] = w.startup_cpu_ns;
+		redis_ns[i] = w.startup_redis_cpu_ns;
+	}
 	if (r < 0)
 		return failed(name, "run", r);
 	{
-		struct row_text t1 = { name, "launch -> PortConfigDone (ms)", NULL, "<= 10" };
-		struct row_text t2 = { name, "last netdev -> PortInitDone (ms)", NULL, NULL };
-		struct row_text t3 = { name, "512 netdevs created in (ms)", NULL, NULL };
+		struct row_text t1 = { name, "launch -> PortConfigDone, median (ms)", NULL, "<= 10" };
+		struct row_text t2 = { name, "launch -> PortConfigDone, slowest (ms)", NULL, NULL };
+		struct row_text t3 = { name, "last netdev -> PortInitDone (ms)", NULL, NULL };
+		struct row_text t4 = { name, "512 netdevs created in (ms)", NULL, NULL };
+		struct row_text t5 = { name, "portsyncd CPU to PortConfigDone (ms)", NULL, NULL };
+		struct row_text t6 = { name, "redis-server CPU to PortConfigDone (ms)", NULL, NULL };
 
-		table_add(&t1, MS(config_done - w.launch_ns), -1);
-		table_add(&t2, init_done > w.created_ns ? MS(init_done - w.created_ns) : 0, -1);
-		table_add(&t3, MS(w.created_ns - config_done), -1);
+		table_add(&t1, MS(percentile(config_ns, launches, 0.5)), -1);
+		table_add(&t2, MS(percentile(config_ns, launches, 1.0)), -1);
+		table_add(&t3, MS(percentile(init_ns, launches, 0.5)), -1);
+		table_add(&t4, MS(percentile(create_ns, launches, 0.5)), -1);
+		table_add(&t5, MS(percentile(cpu_ns, launches, 0.5)), -1);
+		table_add(&t6, MS(percentile(redis_ns, launches, 0.5)), -1);
 	}
 	return 0;
 }
@@ -593,13 +617,13 @@ int main(int argc, char **argv)
 	r = world_open(&w, exe);
 	if (r < 0) {
 		world_close(&w);
-		return failed("setup", "redis-server and observer", r) ? 1 : 1;
+		failed("setup", "redis-server and observer", r);
+		return 1;
 	}
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		if (!any || selected[scenarios[i].number])
 			failures += scenarios[i].run() < 0;
 	world_close(&w);
-	table_print();
 	if (failures)
 		fprintf(stderr, "bench-portsyncd: %d scenario(s) failed\n", failures);
 	return failures ? 1 : 0;

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "table.h"
-
-#define MAX_ROWS 128
 
 struct row {
 	char scenario[32], figure[48], seed[16], target[16];
@@ -15,8 +14,7 @@ struct row {
 	char ratio[16];
 };
 
-static struct row rows[MAX_ROWS];
-static size_t n_rows;
+static bool header_printed;
 
 static void format_number(char *buf, size_t len, double v)
 {
@@ -30,37 +28,37 @@ static void format_number(char *buf, size_t len, double v)
 
 static void print_row(const struct row *r)
 {
-	printf("%-24s %-36s %-14s %-13s %12s %10s %8s\n", r->scenario, r->figure, r->seed,
+	printf("%-24s %-40s %-14s %-13s %12s %10s %8s\n", r->scenario, r->figure, r->seed,
 	       r->target, r->ours, r->floor, r->ratio);
 	fflush(stdout);
 }
 
 static void print_header(void)
 {
-	printf("%-24s %-36s %-14s %-13s %12s %10s %8s\n", "scenario", "figure", "seed target",
+	printf("%-24s %-40s %-14s %-13s %12s %10s %8s\n", "scenario", "figure", "seed target",
 	       "target here", "ours", "floor", "ratio");
 }
 
-static struct row *row_new(const struct row_text *t)
+/* Fills r with the names; callers may pass names built on their stack. */
+static void row_init(struct row *r, const struct row_text *t)
 {
-	struct row *r = &rows[n_rows < MAX_ROWS ? n_rows++ : MAX_ROWS - 1];
-
-	/* Copies: callers may pass names built on their stack. */
 	snprintf(r->scenario, sizeof(r->scenario), "%s", t->scenario);
 	snprintf(r->figure, sizeof(r->figure), "%s", t->figure);
 	snprintf(r->seed, sizeof(r->seed), "%s", t->seed ? t->seed : "-");
 	snprintf(r->target, sizeof(r->target), "%s", t->target ? t->target : "-");
 	snprintf(r->floor, sizeof(r->floor), "-");
 	snprintf(r->ratio, sizeof(r->ratio), "-");
-	if (n_rows == 1)
+	if (!header_printed) {
 		print_header();
-	return r;
+		header_printed = true;
+	}
 }
 
 void table_add(const struct row_text *t, double ours, double floor_value)
 {
-	struct row *r = row_new(t);
+	struct row row, *r = &row;
 
+	row_init(r, t);
 	format_number(r->ours, sizeof(r->ours), ours);
 	if (floor_value >= 0) {
 		format_number(r->floor, sizeof(r->floor), floor_value);
@@ -72,18 +70,11 @@ void table_add(const struct row_text *t, double ours, double floor_value)
 
 void table_add_text(const struct row_text *t, const char *ours)
 {
-	struct row *r = row_new(t);
+	struct row row, *r = &row;
 
+	row_init(r, t);
 	snprintf(r->ours, sizeof(r->ours), "%s", ours);
 	print_row(r);
-}
-
-void table_print(void)
-{
-	printf("\n");
-	print_header();
-	for (size_t i = 0; i < n_rows; i++)
-		print_row(&rows[i]);
 }
 
 static int compare_u64(const void *a, const void *b)

@@ -3,8 +3,8 @@
  * Benchmark harness: the table of figures. Every row names its scenario and
  * figure, the seed's target and this machine's target where there is one,
  * our figure and, where one was measured in the same run, the floor and our
- * ratio to it. Rows print as they are added and once more, together, at the
- * end.
+ * ratio to it. Rows print as they are added, under a header printed with the
+ * first.
  */
 #ifndef PSYNC_BENCH_TABLE_H
 #define PSYNC_BENCH_TABLE_H
@@ -23,7 +23,6 @@ struct row_text {
 void table_add(const struct row_text *t, double ours, double floor);
 /* A figure that is a word ("exact", "3 of 512 differ"). */
 void table_add_text(const struct row_text *t, const char *ours);
-void table_print(void);
 
 /* Percentile q (0..1) of samples, which it sorts; 0 when n is 0. */
 uint64_t percentile(uint64_t *samples, size_t n, double q);

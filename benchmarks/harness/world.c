@@ -116,6 +116,7 @@ int world_create_links(struct world *w, unsigned count)
 
 int world_start_daemon(struct world *w)
 {
+	uint64_t redis_cpu = proc_cpu_ns(w->redis.pid);
 	int r;
 
 	observer_reset(w->observer);
@@ -123,6 +124,10 @@ int world_start_daemon(struct world *w)
 	r = daemon_start(&w->daemon, w->exe, w->redis.address, w->redis.dir, HTTP_PORT);
 	if (r == 0 && !observer_wait_for(w->observer, observer_config_done_ns, READY_TIMEOUT_MS))
 		r = -ETIMEDOUT;
+	if (r == 0) {
+		w->startup_cpu_ns = proc_cpu_ns(w->daemon.pid);
+		w->startup_redis_cpu_ns = proc_cpu_ns(w->redis.pid) - redis_cpu;
+	}
 	/* The ports were announced before PortConfigDone: orchagent's turn. */
 	return r < 0 ? r : sonic_consume(w->client);
 }

@@ -33,6 +33,10 @@ struct world {
 	uint32_t changes;   /* changes made so far, for distinct MTUs */
 	uint64_t launch_ns; /* when portsyncd was started */
 	uint64_t created_ns; /* when the last netdev was asked for */
+	/* CPU time from launch until PortConfigDone was seen (to within 1 ms):
+	 * portsyncd's own, and redis-server's executing what it sent. */
+	uint64_t startup_cpu_ns;
+	uint64_t startup_redis_cpu_ns;
 };
 
 /* A run of changes: when the first was sent and the last acknowledged. */
