@@ -471,51 +471,118 @@ static int scenario_memory(void)
 
 /* --- 7. scaling: cost per event against events and ports ------------------ */
 
-/* At one pace for every cell: the kernel flaps 4,096 ifb ports ten times
- * slower than 64 (IPv6 address and route work per up), and an event's cost
- * depends on how often the daemon sleeps between events. */
+/* MTU changes as fast as the kernel makes them (~130k/s): events arrive in
+ * batches, so the cost per event is the daemon's own work (parse, look up the
+ * port, encode, account the ack), which is what would grow with the number of
+ * ports or events if anything in it did. Paced flaps would measure waking up
+ * instead, which this VM's neighbours make vary by half from minute to
+ * minute. Each cell is measured again with the floor right after. */
 
-static int scaling_for_ports(unsigned ports, double *lo, double *hi)
+static const unsigned scaling_events[] = { 100, 1000, 10000 };
+#define SCALING_CELLS (sizeof(scaling_events) / sizeof(scaling_events[0]))
+
+#define SCALING_REPEATS 5
+
+/* The plan run SCALING_REPEATS times with self listening: the median cost
+ * in us/event. */
+static int scaling_cell(const struct change_plan *plan, pid_t self, double *cost_us)
 {
-	static const unsigned events[] = { 100, 1000, 10000 };
+	uint64_t ns[SCALING_REPEATS];
+	int r = 0;
+
+	for (unsigned k = 0; r == 0 && k < SCALING_REPEATS; k++) {
+		struct flood_cost cost;
+
+		r = changes_measured(plan, self, &cost);
+		if (r == 0 && cost.mismatches)
+			r = -EIO;
+		ns[k] = (uint64_t)(cost.self_us * 1e3);
+	}
+	if (r == 0)
+		*cost_us = US(percentile(ns, SCALING_REPEATS, 0.5));
+	return r;
+}
+
+/* Each count of MTU changes over every port, then (last cell) 10,000 over the
+ * first 64 ports only: the same table size with a small working set, which
+ * tells a cost of the table's size from one of touching more memory. */
+static int scaling_cells(unsigned ports, pid_t self, double *cost_us)
+{
+	const struct change_plan hot = { 64, 10000, MTUS, 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < SCALING_CELLS; i++) {
+		const struct change_plan plan = { ports, scaling_events[i], MTUS, 0 };
+
+		r = scaling_cell(&plan, self, &cost_us[i]);
+	}
+	return r < 0 ? r : scaling_cell(&hot, self, &cost_us[SCALING_CELLS]);
+}
+
+struct spread {
+	double lo, hi;
+};
+
+static void spread_add(struct spread *s, double v)
+{
+	s->lo = v < s->lo ? v : s->lo;
+	s->hi = v > s->hi ? v : s->hi;
+}
+
+static int scaling_for_ports(unsigned ports, struct spread *ours_spread,
+			     struct spread *ratio_spread)
+{
+	double ours[SCALING_CELLS + 1], bare[SCALING_CELLS + 1];
 	char name[40];
+	pid_t bare_pid = 0;
 	int r = world_with_daemon(ports);
 
 	snprintf(name, sizeof(name), "7 scaling %u ports", ports);
-	for (size_t i = 0; r == 0 && i < sizeof(events) / sizeof(events[0]); i++) {
-		struct flood_cost cost;
+	if (r == 0)
+		r = scaling_cells(ports, w.daemon.pid, ours);
+	world_stop_daemon(&w);
+	if (r == 0) {
+		bare_pid = floor_start(w.redis.socket);
+		r = bare_pid < 0 ? bare_pid : 0;
+	}
+	if (r == 0)
+		r = scaling_cells(ports, bare_pid, bare);
+	floor_stop(bare_pid);
+	if (r < 0)
+		return failed(name, "run", r);
+	for (size_t i = 0; i < SCALING_CELLS; i++) {
 		char figure[48];
 		struct row_text t = { name, figure, NULL, "flat" };
 
-		const struct change_plan plan = { ports, events[i], FLAPS, 1000 };
-
-		r = changes_measured(&plan, w.daemon.pid, &cost);
-		if (r == 0 && cost.mismatches)
-			r = -EIO;
-		snprintf(figure, sizeof(figure), "CPU/event, %u at 1k/s (us)", events[i]);
-		if (r == 0)
-			table_add(&t, cost.self_us, -1);
-		if (r == 0 && cost.self_us < *lo)
-			*lo = cost.self_us;
-		if (r == 0 && cost.self_us > *hi)
-			*hi = cost.self_us;
+		snprintf(figure, sizeof(figure), "CPU/event, %u MTU changes (us)", scaling_events[i]);
+		table_add(&t, ours[i], bare[i]);
+		spread_add(ours_spread, ours[i]);
+		if (bare[i] > 0)
+			spread_add(ratio_spread, ours[i] / bare[i]);
 	}
-	world_stop_daemon(&w);
-	return r < 0 ? failed(name, "run", r) : 0;
+	{
+		struct row_text t = { name, "CPU/event, 10000 on 64 of them (us)", NULL, NULL };
+
+		table_add(&t, ours[SCALING_CELLS], bare[SCALING_CELLS]);
+	}
+	return 0;
 }
 
 static int scenario_scaling(void)
 {
 	static const unsigned ports[] = { 64, 512, 4096 };
-	double lo = 1e9, hi = 0;
+	struct spread ours = { 1e9, 0 }, ratio = { 1e9, 0 };
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < sizeof(ports) / sizeof(ports[0]); i++)
-		r = scaling_for_ports(ports[i], &lo, &hi);
+		r = scaling_for_ports(ports[i], &ours, &ratio);
 	if (r == 0) {
-		struct row_text t = { "7 scaling", "highest / lowest CPU per event", NULL, "~1" };
+		struct row_text t1 = { "7 scaling", "highest / lowest CPU per event", NULL, "~1" };
+		struct row_text t2 = { "7 scaling", "highest / lowest ratio to the floor", NULL,
+				       NULL };
 
-		table_add(&t, hi / lo, -1);
+		table_add(&t1, ours.hi / ours.lo, -1);
+		table_add(&t2, ratio.hi / ratio.lo, -1);
 	}
 	return r;
 }
