@@ -476,7 +476,13 @@ static int scenario_memory(void)
  * port, encode, account the ack), which is what would grow with the number of
  * ports or events if anything in it did. Paced flaps would measure waking up
  * instead, which this VM's neighbours make vary by half from minute to
- * minute. Each cell is measured again with the floor right after. */
+ * minute. No floor here: a bare listener doing one blocking HSET per event
+ * falls hundreds of milliseconds behind in these floods and its cost per
+ * event then grows with its backlog (5 to 19 us from one repeat to the next),
+ * so it would measure itself. The control is the last cell instead. The
+ * first events of a flood find the daemon asleep and come one per wakeup
+ * (~10 us, as in the flap flood): over 100 events that fixed cost shows, over
+ * 10,000 it does not, so flat means the 10,000-change cells. */
 
 static const unsigned scaling_events[] = { 100, 1000, 10000 };
 #define SCALING_CELLS (sizeof(scaling_events) / sizeof(scaling_events[0]))
@@ -529,41 +535,37 @@ static void spread_add(struct spread *s, double v)
 	s->hi = v > s->hi ? v : s->hi;
 }
 
-static int scaling_for_ports(unsigned ports, struct spread *ours_spread,
-			     struct spread *ratio_spread)
+/* Across port counts: the 10,000-change cell over every port, and the one
+ * over 64 of them. */
+struct scaling_spread {
+	struct spread all, hot;
+};
+
+static int scaling_for_ports(unsigned ports, struct scaling_spread *spread)
 {
-	double ours[SCALING_CELLS + 1], bare[SCALING_CELLS + 1];
+	double ours[SCALING_CELLS + 1];
 	char name[40];
-	pid_t bare_pid = 0;
 	int r = world_with_daemon(ports);
 
 	snprintf(name, sizeof(name), "7 scaling %u ports", ports);
 	if (r == 0)
 		r = scaling_cells(ports, w.daemon.pid, ours);
 	world_stop_daemon(&w);
-	if (r == 0) {
-		bare_pid = floor_start(w.redis.socket);
-		r = bare_pid < 0 ? bare_pid : 0;
-	}
-	if (r == 0)
-		r = scaling_cells(ports, bare_pid, bare);
-	floor_stop(bare_pid);
 	if (r < 0)
 		return failed(name, "run", r);
 	for (size_t i = 0; i < SCALING_CELLS; i++) {
 		char figure[48];
-		struct row_text t = { name, figure, NULL, "flat" };
+		struct row_text t = { name, figure, NULL, NULL };
 
 		snprintf(figure, sizeof(figure), "CPU/event, %u MTU changes (us)", scaling_events[i]);
-		table_add(&t, ours[i], bare[i]);
-		spread_add(ours_spread, ours[i]);
-		if (bare[i] > 0)
-			spread_add(ratio_spread, ours[i] / bare[i]);
+		table_add(&t, ours[i], -1);
 	}
+	spread_add(&spread->all, ours[SCALING_CELLS - 1]);
+	spread_add(&spread->hot, ours[SCALING_CELLS]);
 	{
 		struct row_text t = { name, "CPU/event, 10000 on 64 of them (us)", NULL, NULL };
 
-		table_add(&t, ours[SCALING_CELLS], bare[SCALING_CELLS]);
+		table_add(&t, ours[SCALING_CELLS], -1);
 	}
 	return 0;
 }
@@ -571,18 +573,18 @@ static int scaling_for_ports(unsigned ports, struct spread *ours_spread,
 static int scenario_scaling(void)
 {
 	static const unsigned ports[] = { 64, 512, 4096 };
-	struct spread ours = { 1e9, 0 }, ratio = { 1e9, 0 };
+	struct scaling_spread spread = { { 1e9, 0 }, { 1e9, 0 } };
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < sizeof(ports) / sizeof(ports[0]); i++)
-		r = scaling_for_ports(ports[i], &ours, &ratio);
+		r = scaling_for_ports(ports[i], &spread);
 	if (r == 0) {
-		struct row_text t1 = { "7 scaling", "highest / lowest CPU per event", NULL, "~1" };
-		struct row_text t2 = { "7 scaling", "highest / lowest ratio to the floor", NULL,
-				       NULL };
+		struct row_text t1 = { "7 scaling", "10000 changes: max / min over ports", NULL,
+				       "~1" };
+		struct row_text t2 = { "7 scaling", "10000 on 64: max / min over ports", NULL, "~1" };
 
-		table_add(&t1, ours.hi / ours.lo, -1);
-		table_add(&t2, ratio.hi / ratio.lo, -1);
+		table_add(&t1, spread.all.hi / spread.all.lo, -1);
+		table_add(&t2, spread.hot.hi / spread.hot.lo, -1);
 	}
 	return r;
 }
