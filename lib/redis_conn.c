@@ -483,10 +483,10 @@ static void sigpipe_unblock(const struct sigpipe_guard *g)
 	errno = saved;
 }
 
-/* Writes until done or the socket is full. -1 when the connection was dropped. */
-static int write_out(struct psync__redis_conn *conn)
+/* Writes until done or the socket is full. 0, or the errno of a write that
+ * failed and left the context in error. */
+static int write_pending(redisContext *c)
 {
-	redisContext *c = conn->ctx;
 	struct sigpipe_guard g;
 	int ret = 0;
 
@@ -503,8 +503,16 @@ static int write_out(struct psync__redis_conn *conn)
 			break;
 	}
 	sigpipe_unblock(&g);
-	if (c->err) {
-		fail_ctx(conn, "write", ret);
+	return ret;
+}
+
+/* write_pending for the flush. -1 when the connection was dropped. */
+static int write_out(struct psync__redis_conn *conn)
+{
+	int saved = write_pending(conn->ctx);
+
+	if (conn->ctx->err) {
+		fail_ctx(conn, "write", saved);
 		return -1;
 	}
 	return 0;
@@ -521,15 +529,13 @@ static int write_out(struct psync__redis_conn *conn)
 static void write_ahead(struct psync__redis_conn *conn)
 {
 	redisContext *c = conn->ctx;
-	struct sigpipe_guard g;
-	int done = 0;
+	int saved;
 
 	if (conn->state != PSYNC__CONN_READY || c->err || sdslen(c->obuf) < WRITE_AHEAD_BYTES)
 		return;
-	sigpipe_block(&g);
-	if (redisBufferWrite(c, &done) != REDIS_OK)
-		conn->write_ahead_errno = errno;
-	sigpipe_unblock(&g);
+	saved = write_pending(c);
+	if (c->err)
+		conn->write_ahead_errno = saved ? saved : EIO;
 }
 
 void psync__redis_conn_flush(struct psync__redis_conn *conn)
