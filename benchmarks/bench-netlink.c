@@ -38,15 +38,9 @@
 #include <portsync/portsync.h>
 #include <portsync/netlink.h>
 
+#include "harness/clock.h"
+
 #define FIRST_IFINDEX 2 /* lo is 1 in a fresh namespace */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, int err)
 {
@@ -119,9 +113,9 @@ struct counter {
 
 static void spin(double s)
 {
-	double end = now_s() + s;
+	double end = bench_now_s() + s;
 
-	while (s > 0 && now_s() < end)
+	while (s > 0 && bench_now_s() < end)
 		;
 }
 
@@ -147,7 +141,7 @@ static bool readable(struct psync_source *src, int timeout_ms)
 /* Reads until the socket is empty; returns the seconds it took. */
 static double drain(struct psync_source *src, struct counter *c)
 {
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int r;
 
 	while (readable(src, 0)) {
@@ -155,7 +149,7 @@ static double drain(struct psync_source *src, struct counter *c)
 		if (r < 0)
 			die("dispatch", r);
 	}
-	return now_s() - t0;
+	return bench_now_s() - t0;
 }
 
 static uint64_t messages(struct psync_source *src)
@@ -221,14 +215,14 @@ static void bench_parse(void)
 	close(fd);
 	if (n <= 0)
 		die("dump for the parser", EIO);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (int rep = 0; rep < 20000; rep++) {
 		int left = (int)n;
 
 		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
 			msgs += psync_netlink_parse_link(h, h->nlmsg_len, &ev) == 0;
 	}
-	row("parser alone (no syscalls)", msgs, msgs, now_s() - t0);
+	row("parser alone (no syscalls)", msgs, msgs, bench_now_s() - t0);
 }
 
 /* The child: RATE admin changes per second for SECONDS, in steps of 1 ms. */
@@ -236,10 +230,10 @@ static void make_burst(int links, int rate, double seconds)
 {
 	struct nl_sock *sk = changer();
 	long total = (long)(rate * seconds), sent = 0;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 
 	while (sent < total) {
-		long due = (long)((now_s() - t0) * rate) + 1;
+		long due = (long)((bench_now_s() - t0) * rate) + 1;
 
 		for (; sent < due && sent < total; sent++)
 			set_up(sk, (int)(sent % links), (unsigned)((sent / links) % 2 == 0));

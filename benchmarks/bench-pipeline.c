@@ -43,6 +43,8 @@
 #include "helpers/redis_server.h"
 #endif
 
+#include "harness/clock.h"
+
 #define MAX_RUNS 15
 
 struct store;
@@ -81,14 +83,6 @@ struct result {
 	uint64_t events, p50_ns, p99_ns, max_ns, retried, failed;
 	const char *state;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The generator's names: Ethernet0, Ethernet4, ... */
 static void port_name(char *buf, size_t len, unsigned port)
@@ -355,9 +349,9 @@ static int measure(const struct row *row, uint64_t events, struct result *res)
 	if (r == 0)
 		r = start(row, &s, p);
 	if (r == 0) {
-		t0 = now_s();
+		t0 = bench_now_s();
 		r = psync_pipeline_run(p, -1);
-		dt = now_s() - t0;
+		dt = bench_now_s() - t0;
 	}
 	if (r == 0)
 		r = psync_pipeline_get_metrics(p, &m);

@@ -31,17 +31,10 @@
 #include <portsync/portsync.h>
 #include <portsync/redis.h>
 
+#include "harness/clock.h"
 #include "helpers/redis_server.h"
 
 #define KEYS 100000
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int pinned;
 
@@ -84,7 +77,7 @@ static int bench_dispatch(void *impl, unsigned budget, psync_emit_fn emit, void 
 	for (i = 0; i < n && b->emitted < b->limit; i++, b->emitted++) {
 		struct psync_link_event ev = { .type = PSYNC_EVENT_NEWLINK,
 					       .ifindex = (uint32_t)(b->emitted % KEYS) + 1,
-					       .flags = 0x41, .mtu = 9100, .recv_ns = now_ns() };
+					       .flags = 0x41, .mtu = 9100, .recv_ns = bench_now_ns() };
 		int r = emit(&ev, userdata);
 
 		if (r < 0)
@@ -208,12 +201,12 @@ static int run_pipeline(const struct redis_server *srv, const struct run *run)
 		r = make_pipeline(srv, &src, &producer, &p);
 	if (r < 0)
 		return r;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	r = psync_pipeline_start(p);
 	if (r == 0)
 		r = psync_pipeline_run(p, -1);
 	psync_pipeline_get_metrics(p, &m);
-	print_row(run, &m, (double)(now_ns() - t0) / 1e9);
+	print_row(run, &m, (double)(bench_now_ns() - t0) / 1e9);
 	psync_pipeline_free(p);
 	if (src.timer_fd >= 0)
 		close(src.timer_fd);
@@ -223,15 +216,10 @@ static int run_pipeline(const struct redis_server *srv, const struct run *run)
 /* Sleeps until the next multiple of period after *next. */
 static void pace(uint64_t *next, uint64_t period)
 {
-	struct timespec ts;
-
 	if (!period)
 		return;
 	*next += period;
-	ts.tv_sec = (time_t)(*next / 1000000000ULL);
-	ts.tv_nsec = (long)(*next % 1000000000ULL);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	bench_sleep_until_ns(*next);
 }
 
 /* The baseline without the library: one blocking round trip per command,
@@ -240,7 +228,7 @@ static int run_blocking(const struct redis_server *srv, const struct run *run)
 {
 	redisContext *c = redis_server_client(srv, 6, NULL);
 	struct psync_metrics m = { .sz = sizeof(m) };
-	uint64_t t0 = now_ns(), next = t0, period = run->rate ? 1000000000ULL / run->rate : 0;
+	uint64_t t0 = bench_now_ns(), next = t0, period = run->rate ? 1000000000ULL / run->rate : 0;
 
 	if (!c)
 		return -ECONNREFUSED;
@@ -249,17 +237,17 @@ static int run_blocking(const struct redis_server *srv, const struct run *run)
 		redisReply *reply;
 
 		pace(&next, period);
-		s = now_ns();
+		s = bench_now_ns();
 		reply = redisCommand(c, "HSET PORT_TABLE|Ethernet%llu state ok "
 				     "netdev_oper_status up admin_status up mtu 9100",
 				     (unsigned long long)(i % KEYS));
 		if (!reply)
 			break;
 		freeReplyObject(reply);
-		psync_histogram_record(&m.latency, now_ns() - s);
+		psync_histogram_record(&m.latency, bench_now_ns() - s);
 		m.writes_acked++;
 	}
-	print_row(run, &m, (double)(now_ns() - t0) / 1e9);
+	print_row(run, &m, (double)(bench_now_ns() - t0) / 1e9);
 	redisFree(c);
 	return 0;
 }

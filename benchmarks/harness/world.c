@@ -146,15 +146,6 @@ int world_stop_daemon(struct world *w)
 	return r == 0 ? 0 : r < 0 ? r : -ECHILD;
 }
 
-static void sleep_until(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
-			       .tv_nsec = (long)(ns % 1000000000u) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 int world_flap_paced(struct world *w, unsigned ports, unsigned rate, unsigned count,
 		     struct change_run *run)
 {
@@ -167,7 +158,7 @@ int world_flap_paced(struct world *w, unsigned ports, unsigned rate, unsigned co
 		int r;
 
 		if (period)
-			sleep_until(start + i * period);
+			bench_sleep_until_ns(start + i * period);
 		w->up[port] = !w->up[port];
 		sent = bench_now_ns();
 		observer_mark_sent(w->observer, port, sent);
