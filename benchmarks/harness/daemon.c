@@ -111,7 +111,7 @@ int daemon_metric(const struct daemon_proc *d, const char *name, double *value)
 		return -ENOMEM;
 	r = http_get(d->http_port, "/metrics", page, PAGE_MAX);
 	for (at = page; r == 0 && (at = strstr(at, name)); at += len) {
-		if (at[-1] == '\n' && at[len] == ' ') {
+		if ((at == page || at[-1] == '\n') && at[len] == ' ') {
 			*value = strtod(at + len + 1, NULL);
 			free(page);
 			return 0;
