@@ -9,9 +9,21 @@
 
 #include "config.h"
 
+/*
+ * inih parses what our line reader hands it. The reader counts lines, so every
+ * message names the line it is about; it rejects what inih would misread (a
+ * line longer than inih's buffer is cut and its rest parsed as a new line, an
+ * indented line continues the previous value) and stops the parse at the
+ * first error, so the first complaint is the one reported.
+ */
 struct loader {
 	struct daemon_config *cfg;
-	char what[200]; /* why the handler stopped; inih tells the line */
+	FILE *f;
+	char *buf;    /* getline's */
+	size_t cap;
+	int line;     /* of the line inih has now */
+	int err_line; /* of the first complaint, 0 when none */
+	char what[200];
 };
 
 enum kind { NUMBER, SIZE, TEXT };
@@ -52,6 +64,7 @@ static const struct key keys[] = {
 	NUM("metrics", "state_db_stats", state_db_stats, 0, 1),
 	NUM("daemon", "start_timeout_ms", start_timeout_ms, 1, 3600000),
 	NUM("daemon", "flush_timeout_ms", flush_timeout_ms, 0, 600000),
+	NUM("extensions", "carrier_changes", carrier_changes, 0, 1),
 };
 
 static const struct daemon_config defaults = {
@@ -72,14 +85,84 @@ static const struct daemon_config defaults = {
 	.flush_timeout_ms = 2000,
 };
 
+/* Records the first complaint, on the line being parsed. */
 __attribute__((format(printf, 2, 3))) static int fail(struct loader *l, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (l->err_line)
+		return 0;
+	l->err_line = l->line;
 	va_start(ap, fmt);
 	vsnprintf(l->what, sizeof(l->what), fmt, ap);
 	va_end(ap);
-	return 0; /* inih: stop at this line */
+	return 0; /* inih: an error at this line */
+}
+
+static int is_section(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i].section) == len && strncmp(keys[i].section, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* What inih would not say, or say of the wrong line. 1: the line may go on. */
+static int check_line(struct loader *l, const char *s)
+{
+	const char *end, *sep;
+
+	if (!*s || *s == ';' || *s == '#')
+		return 1;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end)
+			return fail(l, "no ']' closing the section name");
+		while (*++s == ' ' || *s == '\t')
+			;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		return is_section(s, (size_t)(end - s)) ? 1
+			: fail(l, "unknown section [%.*s]", (int)(end - s > 40 ? 40 : end - s), s);
+	}
+	sep = strpbrk(s, "=:");
+	if (!sep)
+		return fail(l, "not a [section] or a key = value line");
+	if (sep == s)
+		return fail(l, "no key before '%c'", *sep);
+	return 1;
+}
+
+/* inih's ini_reader: one line of the file into str (num bytes). */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct loader *l = stream;
+	const char *s;
+	ssize_t n;
+
+	if (l->err_line || (n = getline(&l->buf, &l->cap, l->f)) < 0)
+		return NULL;
+	l->line++;
+	if (n > 0 && l->buf[n - 1] == '\n')
+		l->buf[--n] = '\0';
+	if (memchr(l->buf, '\0', (size_t)n)) {
+		fail(l, "a NUL byte in the line");
+		return NULL;
+	}
+	s = l->buf;
+	if (l->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3; /* a UTF-8 byte order mark */
+	s += strspn(s, " \t");
+	if (*s == ';' || *s == '#')
+		s = ""; /* a comment of any length is only a comment */
+	if (!check_line(l, s))
+		return NULL;
+	if (strlen(s) + 2 > (size_t)num) {
+		fail(l, "line longer than %d bytes", num - 2);
+		return NULL;
+	}
+	snprintf(str, (size_t)num, "%s\n", s);
+	return str;
 }
 
 /* Decimal, with an optional K, M or G (powers of 1024) for sizes. */
@@ -142,39 +225,44 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
 			return set_value(l, &keys[i], value);
 	if (!*section)
-		return fail(l, "key '%s' outside a section", name);
-	return fail(l, "unknown key '%s' in section [%s]", name, section);
+		return fail(l, "key '%.40s' outside a section", name);
+	return fail(l, "unknown key '%.40s' in section [%s]", name, section);
 }
 
 int load_config(const char *path, struct daemon_config *cfg, char *err, size_t err_len)
 {
 	struct loader l = { .cfg = cfg };
-	FILE *f;
 	int r;
 
 	*cfg = defaults;
 	if (!path)
 		return 0;
-	f = fopen(path, "re");
-	if (!f) {
+	l.f = fopen(path, "re");
+	if (!l.f) {
 		snprintf(err, err_len, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	r = ini_parse_file(f, on_entry, &l);
-	fclose(f);
-	if (r == 0 && cfg->retry_min_ms > cfg->retry_max_ms) {
-		snprintf(err, err_len, "%s: retry_min_ms (%u) is above retry_max_ms (%u)", path,
-			 cfg->retry_min_ms, cfg->retry_max_ms);
+	r = ini_parse_stream(read_line, &l, on_entry, &l);
+	if (!l.err_line && ferror(l.f))
+		r = -1;
+	fclose(l.f);
+	free(l.buf);
+	if (l.err_line) {
+		snprintf(err, err_len, "%s:%d: %s", path, l.err_line, l.what);
 		return -1;
 	}
-	if (r == 0)
-		return 0;
+	if (r > 0) { /* a line inih refused that check_line let through */
+		snprintf(err, err_len, "%s:%d: not a [section] or a key = value line", path, r);
+		return -1;
+	}
 	if (r < 0) {
 		snprintf(err, err_len, "%s: cannot be read", path);
 		return -1;
 	}
-	/* No reason from us: inih's own complaint, a line that is neither section nor key. */
-	snprintf(err, err_len, "%s:%d: %s", path, r,
-		 l.what[0] ? l.what : "not a [section] or a key = value line");
-	return -1;
+	if (cfg->retry_min_ms > cfg->retry_max_ms) {
+		snprintf(err, err_len, "%s: retry_min_ms (%u) is above retry_max_ms (%u)", path,
+			 cfg->retry_min_ms, cfg->retry_max_ms);
+		return -1;
+	}
+	return 0;
 }

@@ -35,6 +35,8 @@ struct daemon_config {
 	/* [daemon] */
 	unsigned start_timeout_ms;
 	unsigned flush_timeout_ms;   /* at SIGTERM */
+	/* [extensions]: ours, not SONiC's; all off by default */
+	unsigned carrier_changes;    /* 1: STATE_DB PORT_TABLE also gets carrier_changes */
 };
 
 /* Defaults, then the file (when path is not NULL). On failure returns -1 with

@@ -112,6 +112,7 @@ static int make_policy(const struct daemon_options *o, const struct daemon_confi
 	struct psync_portsync_options po = { .sz = sizeof(po), .set_link_down = link_down,
 					     .log = log_from_library,
 					     .start_timeout_ms = (int)c->start_timeout_ms,
+					     .carrier_changes = (int)c->carrier_changes,
 					     .log_wanted = log_wanted_by_library };
 	int r;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/if.h>
+#include <linux/rtnetlink.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,7 @@ void psync__portsync_log(struct psync__portsync *ps, int priority, const char *f
 	va_list ap;
 
 	/* Formatting per event costs: skip it when nobody would keep the line. */
-	if (!ps->opts.log)
-		return;
-	if (ps->opts.log_wanted && !ps->opts.log_wanted(priority, ps->opts.userdata))
+	if (!ps->opts.log || (ps->opts.log_wanted && !ps->opts.log_wanted(priority, ps->opts.userdata)))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -57,16 +56,51 @@ static int is_old_link(const struct psync__portsync *ps, uint32_t ifindex)
 	return old != NULL;
 }
 
+static int nlmsg_type(const struct psync_link_event *ev)
+{
+	return ev->type == PSYNC_EVENT_DELLINK ? RTM_DELLINK : RTM_NEWLINK;
+}
+
+static int log_wanted(const struct psync__portsync *ps, int priority)
+{
+	return ps->opts.log && (!ps->opts.log_wanted || ps->opts.log_wanted(priority, ps->opts.userdata));
+}
+
+/* SONiC's per-message line, as libnl's nl_addr2str prints the address. It is
+ * SONiC's NOTICE and our DEBUG: the Publish line already says what was
+ * written, and one line per event is enough at NOTICE. */
+static void log_nlmsg(struct psync__portsync *ps, const struct psync_link_event *ev)
+{
+	char addr[3 * PSYNC_ADDR_MAX + 1] = "none";
+	size_t at = 0;
+
+	if (!log_wanted(ps, LOG_DEBUG))
+		return;
+	for (unsigned i = 0; i < ev->addr_len && i < PSYNC_ADDR_MAX; i++)
+		at += (size_t)snprintf(addr + at, sizeof(addr) - at, "%s%02x", i ? ":" : "", ev->addr[i]);
+	psync__portsync_log(ps, LOG_DEBUG,
+			    "nlmsg type:%d key:%s admin:%d oper:%d addr:%s ifindex:%" PRIu32
+			    " master:%" PRIu32 "%s%s flags:%" PRIu32,
+			    nlmsg_type(ev), ev->ifname, !!(ev->flags & IFF_UP),
+			    !!(ev->flags & IFF_RUNNING), addr, ev->ifindex, ev->master,
+			    ev->kind[0] ? " type:" : "", ev->kind, ev->flags);
+}
+
 /* SONiC's rules for which link events portsyncd acts on, in its order. */
-static int is_relevant(const struct psync__portsync *ps, const struct psync_link_event *ev)
+static int is_relevant(struct psync__portsync *ps, const struct psync_link_event *ev)
 {
 	if (!has_prefix(ev->ifname, "Ethernet") && !has_prefix(ev->ifname, "PortChannel"))
 		return 0;
+	log_nlmsg(ps, ev);
 	if (strcmp(ev->kind, "team") == 0)
 		return 0; /* teamsyncd's */
 	if (ev->type == PSYNC_EVENT_DELLINK && ev->master)
 		return 0; /* leaving a bridge or LAG, not going away */
-	return !is_old_link(ps, ev->ifindex);
+	if (!is_old_link(ps, ev->ifindex))
+		return 1;
+	psync__portsync_log(ps, LOG_INFO, "nlmsg type:%d Ignoring message for old interface %s(%" PRIu32 ")",
+			    nlmsg_type(ev), ev->ifname, ev->ifindex);
+	return 0;
 }
 
 static void maybe_port_init_done(struct psync__portsync *ps, struct psync_pipeline *p)
@@ -102,7 +136,7 @@ static int publish(struct psync__portsync *ps, struct psync_pipeline *p, struct 
 	int r;
 
 	psync__u64_to_dec(mtu, ev->mtu);
-	if (ev->has_carrier_changes && !ps->opts.no_carrier_changes) {
+	if (ev->has_carrier_changes && ps->opts.carrier_changes) {
 		psync__u64_to_dec(changes, ev->carrier_changes);
 		w.n_fields = 5;
 	}

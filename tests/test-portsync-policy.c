@@ -244,7 +244,8 @@ Test(portsync, state_follows_flags_and_keeps_foreign_fields)
 	feed.ev[feed.n - 1].has_carrier_changes = 1;
 	feed.ev[feed.n - 1].carrier_changes = 7;
 	dispatch();
-	cr_assert_str_eq(state("Ethernet0", "carrier_changes"), "7");
+	cr_assert_null(state("Ethernet0", "carrier_changes"), "SONiC's four fields only");
+	cr_assert_str_eq(state("Ethernet0", "speed"), "100000", "foreign fields untouched");
 	link_event(PSYNC_EVENT_NEWLINK, "Ethernet0", 5, 0);
 	feed.ev[feed.n - 1].mtu = 1500;
 	dispatch();
@@ -252,6 +253,20 @@ Test(portsync, state_follows_flags_and_keeps_foreign_fields)
 	cr_assert_str_eq(state("Ethernet0", "admin_status"), "down");
 	cr_assert_str_eq(state("Ethernet0", "mtu"), "1500");
 	cr_assert_str_eq(state("Ethernet0", "speed"), "100000", "foreign fields untouched");
+}
+
+Test(portsync, carrier_changes_is_an_opt_in_extension)
+{
+	struct psync_portsync_options o = { .sz = sizeof(o), .carrier_changes = 1 };
+
+	seed("APPL_DB", "PORT_TABLE:Ethernet0", "admin_status", "up");
+	cr_assert_eq(start_with_options(&o), 0);
+	link_event(PSYNC_EVENT_NEWLINK, "Ethernet0", 5, IFF_UP | IFF_RUNNING);
+	feed.ev[feed.n - 1].has_carrier_changes = 1;
+	feed.ev[feed.n - 1].carrier_changes = 7;
+	dispatch();
+	cr_assert_str_eq(state("Ethernet0", "carrier_changes"), "7");
+	cr_assert_eq(state_fields("Ethernet0"), 5);
 }
 
 Test(portsync, every_newlink_is_written_in_order)

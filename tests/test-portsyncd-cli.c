@@ -190,6 +190,52 @@ Test(cli, config_file_errors_name_file_and_line)
 	cr_assert_not_null(strstr(o.err, "/nonexistent/portsyncd.conf: No such file"), "%s", o.err);
 }
 
+/* The first error is reported, with the line it is about. */
+static void assert_config_error(const char *text, const char *want)
+{
+	char *path = temp_file(text);
+	struct outcome o = run("--config", path, NULL);
+
+	cr_assert_eq(o.status, 1, "%s", text);
+	cr_assert_not_null(strstr(o.err, want), "want '%s', got: %s", want, o.err);
+	unlink(path);
+}
+
+Test(cli, config_errors_name_the_line_they_are_about)
+{
+	assert_config_error("[netlink]\nfoo bar baz\nreceive_buffer = lots\n",
+			    ":2: not a [section] or a key = value line");
+	assert_config_error("foo bar baz\n[netlink]\nbogus = 1\n",
+			    ":1: not a [section] or a key = value line");
+	assert_config_error("[netlink]\n=== ???\n", ":2: no key before '='");
+	assert_config_error("[netlink]\nreceive_buffer = 8M\n[frobnicate]\n",
+			    ":3: unknown section [frobnicate]");
+	assert_config_error("[netlink]\n\n[redis]\nmax_in_flight = 1\nbogus = 2\n",
+			    ":5: unknown key 'bogus' in section [redis]");
+	assert_config_error("[netlink]\nreceive_buffer = 8M\n[netlink\n", ":3: no ']'");
+}
+
+/* inih reads a line into 200 bytes and parses the rest as a new line: a long
+ * comment would turn its tail into a setting. */
+Test(cli, long_lines_are_refused_or_are_only_comments)
+{
+	char text[1024], want[64];
+	struct outcome o;
+	char *path;
+
+	snprintf(text, sizeof(text), "[metrics]\n#%0198d listen = 0.0.0.0:9101\n#%0300d\n", 0, 0);
+	path = temp_file(text);
+	o = run("--config", path, "--redis", "unix:/nonexistent/redis.sock", "--log-stderr", NULL);
+	cr_assert_eq(o.status, 1);
+	cr_assert_not_null(strstr(o.err, "cannot reach Redis"), "comments only: %s", o.err);
+	cr_assert_null(strstr(o.err, "metrics"), "no listener from a comment: %s", o.err);
+	unlink(path);
+	/* 198 bytes pass, 199 do not */
+	snprintf(text, sizeof(text), "[redis]\npassword_file = /%0181d\nmax_in_flight = %0183d\n", 0, 1);
+	snprintf(want, sizeof(want), ":3: line longer than 198 bytes");
+	assert_config_error(text, want);
+}
+
 Test(cli, sigterm_flushes_and_exits_zero)
 {
 	struct redis_server srv;

@@ -348,8 +348,39 @@ Test(portsyncd, c4_newlink_with_an_appl_entry_writes_the_four_fields)
 	cr_assert_str_eq(st("Ethernet0", "netdev_oper_status"), "down");
 	cr_assert_str_eq(st("Ethernet0", "admin_status"), "down");
 	cr_assert_str_eq(st("Ethernet0", "mtu"), "1500");
-	cr_assert_eq(st_fields("Ethernet0"), 5, "the four fields, and carrier_changes: this kernel reports it");
+	cr_assert_eq(st_fields("Ethernet0"), 4,
+		     "exactly SONiC's four fields, though this kernel reports carrier changes");
+}
+
+/* SONiC's HSET order. A small Redis hash keeps insertion order, which every
+ * HGETALL reader of a fresh row sees. */
+Test(portsyncd, c4_fields_are_written_in_sonic_order)
+{
+	static const char *const order[] = { "state", "netdev_oper_status", "admin_status", "mtu" };
+	redisReply *r;
+
+	appl_port("Ethernet0");
+	cr_assert_eq(start(), 0);
+	netns_link_add("Ethernet0", "ifb");
+	run_for(150);
+	r = redisCommand(state, "HGETALL PORT_TABLE|Ethernet0");
+	cr_assert(r && r->type == REDIS_REPLY_ARRAY);
+	cr_assert_eq(r->elements, 8);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_str_eq(r->element[2 * i]->str, order[i], "field %zu", i);
+	freeReplyObject(r);
+}
+
+Test(portsyncd, c4_carrier_changes_only_when_opted_in)
+{
 	char *end;
+
+	popts.carrier_changes = 1;
+	appl_port("Ethernet0");
+	cr_assert_eq(start(), 0);
+	netns_link_add("Ethernet0", "ifb");
+	run_for(150);
+	cr_assert_eq(st_fields("Ethernet0"), 5, "the four fields, and the extension");
 	strtoul(st("Ethernet0", "carrier_changes"), &end, 10);
 	cr_assert(*st("Ethernet0", "carrier_changes") && !*end, "carrier_changes is a number");
 }
@@ -453,13 +484,15 @@ Test(portsyncd, c10_real_non_team_portchannel_is_written)
 
 Test(portsyncd, c11_other_names_have_no_effect)
 {
-	const char *names[] = { "eth0", "Vlan100", "Bridge", "ethernet1" };
+	/* The last two are one character short of a prefix: the whole prefix counts. */
+	const char *names[] = { "eth0", "Vlan100", "Bridge", "ethernet1", "Etherne0", "PortChanne1" };
+	const size_t n = sizeof(names) / sizeof(names[0]);
 
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < n; i++)
 		appl_port(names[i]);
 	cr_assert_eq(start(), 0);
 	netns_link_set_up(netns_ifindex("lo"), true);
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < n; i++)
 		netns_link_set_up(netns_link_add(names[i], i == 1 ? "bridge" : "ifb"), true);
 	run_for(150);
 	redisReply *r = redisCommand(state, "KEYS PORT_TABLE*");

@@ -62,7 +62,10 @@ struct psync_portsync_options {
 	psync_log_fn log;                 /* NULL: silent */
 	void *userdata;                   /* for set_link_down, log and log_wanted */
 	int start_timeout_ms;             /* start-up reads: 0 means 10000 */
-	int no_carrier_changes;           /* 1: never write the carrier_changes field */
+	/* 1: also write STATE_DB carrier_changes (IFLA_CARRIER_CHANGES) when the
+	 * kernel reports it. An extension of ours, off by default: SONiC's
+	 * portsyncd writes exactly state, netdev_oper_status, admin_status, mtu. */
+	int carrier_changes;
 	psync_log_wanted_fn log_wanted;   /* NULL: every message goes to log */
 };
 
