@@ -164,7 +164,9 @@ void psync__redis_conn_fail(struct psync__redis_conn *conn, const struct psync__
 
 	memset(&conn->expects, 0, sizeof(conn->expects));
 	close_ctx(conn);
-	if (conn->state == PSYNC__CONN_READY)
+	if (conn->subscriber)
+		; /* the sink's figures are about writes */
+	else if (conn->state == PSYNC__CONN_READY)
 		r->stats.disconnects++;
 	else
 		r->stats.connect_failures++;
@@ -310,9 +312,11 @@ static void start_handshake(struct psync__redis_conn *conn)
 	conn->state = PSYNC__CONN_HANDSHAKE;
 	conn->tail_db = 0;
 	ret = send_auth(conn);
-	if (ret >= 0)
+	if (ret >= 0 && conn->subscriber)
+		ret = psync__redis_watch_send_config(conn);
+	else if (ret >= 0)
 		ret = psync__redis_conn_send_scripts(conn);
-	if (ret >= 0)
+	if (ret >= 0 && !conn->subscriber)
 		ret = send_select_checks(conn);
 	if (ret < 0) {
 		psync__redis_conn_fail(conn, NULL, ret, "handshake", NULL);
@@ -348,6 +352,10 @@ static void become_ready(struct psync__redis_conn *conn)
 	conn->failures = 0;
 	conn->last_error = 0;
 	conn->reason[0] = '\0';
+	if (conn->subscriber) {
+		psync__redis_watch_on_ready(conn);
+		return;
+	}
 	r->stats.connects++;
 	if (conn->ever_ready)
 		r->stats.reconnects++;

@@ -131,6 +131,8 @@ enum psync__redis_expect_kind {
 	PSYNC__EXPECT_SELECT,
 	PSYNC__EXPECT_WRITE,
 	PSYNC__EXPECT_READ,
+	PSYNC__EXPECT_CONFIG,    /* subscriber: CONFIG GET notify-keyspace-events */
+	PSYNC__EXPECT_SUBSCRIBE, /* subscriber: item is the watch */
 };
 
 struct psync__redis_expect {
@@ -172,6 +174,8 @@ struct psync__redis_conn {
 	int tail_db;          /* database selected once all appended commands ran */
 	int want_output;      /* EPOLLOUT registered */
 	int ever_ready;
+	int subscriber;       /* carries the watches' subscriptions, never a write */
+	int keyspace_events;  /* subscriber: 1 on, -1 off, 0 unknown */
 	unsigned handshake_left;
 	unsigned failures;    /* in a row, for the backoff */
 	unsigned in_flight;   /* writes */
@@ -186,10 +190,26 @@ struct psync__redis_conn {
 	char reason[96];
 };
 
+/* A watched key (redis_watch.c). */
+struct psync__redis_watch {
+	struct psync__list link; /* in the sink's watches */
+	struct psync__redis *owner;
+	const struct psync__redis_db *db;
+	char *table, *key;
+	char *channel;           /* __keyspace@ID__:TABLE<sep>key */
+	psync_redis_watch_fn fn;
+	void *userdata;
+	uint8_t reading;         /* an HGETALL is in flight */
+	uint8_t again;           /* and the key changed since it left */
+	uint8_t fresh;           /* the next reading follows a (re)subscription */
+};
+
 struct psync__redis {
 	struct psync_sink *sink;
 	struct psync_redis_db_config *cfg;
 	struct psync__redis_conn *conns; /* one per instance */
+	struct psync__redis_conn *subs;  /* one per instance, for watches; NULL until one */
+	struct psync__list watches;
 	int epfd;
 	char *password;
 	unsigned max_in_flight;
@@ -232,5 +252,21 @@ size_t psync__redis_conn_pending_output(const struct psync__redis_conn *conn);
 
 /* Handles one reply of conn (redis_reply.c). */
 void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply *reply);
+
+/* ---- watches (redis_watch.c) ---- */
+
+/* The subscriber handshake after AUTH: asks how keyspace events are set. */
+int psync__redis_watch_send_config(struct psync__redis_conn *conn);
+/* The subscriber connection became ready: subscribe every watch it carries. */
+void psync__redis_watch_on_ready(struct psync__redis_conn *conn);
+/* A published message; 1 when reply was one (it has no command to answer). */
+int psync__redis_watch_on_push(struct psync__redis_conn *conn, const redisReply *reply);
+void psync__redis_watch_on_config(struct psync__redis_conn *conn, const redisReply *reply);
+void psync__redis_watch_on_subscribed(struct psync__redis_conn *conn,
+				      struct psync__redis_watch *w, const redisReply *reply);
+void psync__redis_watch_free_all(struct psync__redis *r);
+int psync__redis_watch_add(struct psync__redis *r, const struct psync__redis_db *db,
+			   const char *table, const char *key, psync_redis_watch_fn fn,
+			   void *userdata);
 
 #endif

@@ -191,6 +191,8 @@ void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply
 	conn->owner->stats.replies++;
 	if (is_error(reply))
 		conn->owner->stats.error_replies++;
+	if (conn->subscriber && psync__redis_watch_on_push(conn, reply))
+		return;
 	if (psync__redis_fifo_pop(&conn->expects, &e) < 0) {
 		psync__redis_conn_fail(conn, NULL, -EPROTO, "reply", "no command waits for it");
 		return;
@@ -211,6 +213,12 @@ void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply
 		break;
 	case PSYNC__EXPECT_READ:
 		on_read(conn, &e, reply);
+		break;
+	case PSYNC__EXPECT_CONFIG:
+		psync__redis_watch_on_config(conn, reply);
+		break;
+	case PSYNC__EXPECT_SUBSCRIBE:
+		psync__redis_watch_on_subscribed(conn, e.item, reply);
 		break;
 	}
 }

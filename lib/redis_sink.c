@@ -97,8 +97,11 @@ static int redis_flush(void *impl)
 {
 	struct psync__redis *r = impl;
 
-	for (size_t i = 0; i < r->cfg->n_instances; i++)
+	for (size_t i = 0; i < r->cfg->n_instances; i++) {
 		psync__redis_conn_flush(&r->conns[i]);
+		if (r->subs)
+			psync__redis_conn_flush(&r->subs[i]);
+	}
 	return 0;
 }
 
@@ -154,8 +157,11 @@ static int redis_dispatch(void *impl)
 	for (int i = 0; i < n; i++)
 		psync__redis_conn_on_events(ev[i].data.ptr, ev[i].events);
 	now = psync__now_ns();
-	for (size_t i = 0; i < r->cfg->n_instances; i++)
+	for (size_t i = 0; i < r->cfg->n_instances; i++) {
 		psync__redis_conn_run_timer(&r->conns[i], now);
+		if (r->subs)
+			psync__redis_conn_run_timer(&r->subs[i], now);
+	}
 	/* Replies may have caused commands (a SCAN step, a replay, the pipeline's
 	 * next writes): send them now rather than wait for the next flush. */
 	return redis_flush(r);
@@ -166,8 +172,10 @@ static uint64_t redis_next_timer_ns(void *impl)
 	struct psync__redis *r = impl;
 	uint64_t next = 0;
 
-	for (size_t i = 0; i < r->cfg->n_instances; i++) {
-		uint64_t t = r->conns[i].timer_ns;
+	for (size_t i = 0; i < 2 * r->cfg->n_instances; i++) {
+		const struct psync__redis_conn *conn = i < r->cfg->n_instances ? &r->conns[i]
+			: r->subs ? &r->subs[i - r->cfg->n_instances] : NULL;
+		uint64_t t = conn ? conn->timer_ns : 0;
 
 		if (t && (!next || t < next))
 			next = t;
@@ -228,6 +236,7 @@ static void redis_destroy(void *impl)
 
 	if (!r)
 		return;
+	psync__redis_watch_free_all(r);
 	for (size_t i = 0; r->conns && i < r->cfg->n_instances; i++)
 		psync__redis_conn_release(&r->conns[i]);
 	free(r->conns);
@@ -346,6 +355,7 @@ static int setup(struct psync__redis *r, const struct psync_redis_options *o, ch
 	if (ret < 0)
 		return ret;
 	apply_options(r, o);
+	psync__list_init(&r->watches);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0)
 		return set_err(err, err_len, -errno, "epoll_create1: %s", strerror(errno));
@@ -469,4 +479,18 @@ PSYNC_API int psync_redis_sink_get_stats(struct psync_sink *sink, struct psync_r
 	s.sz = st->sz;
 	memcpy(st, &s, sz);
 	return 0;
+}
+
+PSYNC_API int psync_redis_sink_watch(struct psync_sink *sink, const char *db, const char *table,
+				     const char *key, psync_redis_watch_fn fn, void *userdata)
+{
+	struct psync__redis *r = redis_of(sink);
+	const struct psync__redis_db *d;
+
+	if (!r || !db || !table || !key || !fn)
+		return -EINVAL;
+	d = psync__redis_db_config_find(r->cfg, db);
+	if (!d)
+		return -ENOENT;
+	return psync__redis_watch_add(r, d, table, key, fn, userdata);
 }

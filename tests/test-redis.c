@@ -1488,3 +1488,152 @@ Test(resp, encodes_as_hiredis_does)
 	psync__redis_resp_release(&resp);
 	cr_assert_null(resp.buf);
 }
+
+/* ---- watching a key ---- */
+
+static const char *const keyspace_on[] = { "--notify-keyspace-events", "AKE", NULL };
+
+struct watch_log {
+	unsigned calls, resubscribed, failed;
+	int keyspace_events, exists;
+	char level[32]; /* LOGLEVEL last seen, "" when absent */
+};
+
+static void on_watch(const struct psync_redis_watch_update *u, void *userdata)
+{
+	struct watch_log *l = userdata;
+
+	l->calls++;
+	if (u->status < 0) {
+		l->failed++;
+		return;
+	}
+	l->resubscribed += (unsigned)u->resubscribed;
+	l->keyspace_events = u->keyspace_events;
+	l->exists = u->exists;
+	l->level[0] = '\0';
+	for (size_t i = 0; i < u->n_fields; i++)
+		if (strcmp(u->fields[i].name, "LOGLEVEL") == 0)
+			snprintf(l->level, sizeof(l->level), "%s", u->fields[i].value);
+}
+
+/* Dispatches the sink until the watch has seen level (NULL: any call), or ms. */
+static int watch_until(struct psync_sink *s, struct watch_log *l, const char *level, int ms)
+{
+	uint64_t deadline = psync__now_ns() + (uint64_t)ms * PSYNC__NS_PER_MS;
+	unsigned calls = l->calls;
+
+	while (psync__now_ns() < deadline) {
+		struct pollfd pfd = { .fd = psync_sink_get_fd(s), .events = POLLIN };
+
+		if (level ? strcmp(l->level, level) == 0 : l->calls > calls)
+			return 1;
+		poll(&pfd, 1, 10);
+		cr_assert_geq(psync_sink_dispatch(s), 0);
+	}
+	return 0;
+}
+
+static struct psync_sink *watched_logger(struct watch_log *l)
+{
+	struct psync_redis_options o = { .sz = sizeof(o), .address = srv.address,
+					 .backoff_max_ms = 200 };
+	struct psync_sink *s = sink_with(&o, NULL);
+
+	memset(l, 0, sizeof(*l));
+	cr_assert_eq(psync_redis_sink_watch(s, "CONFIG_DB", "LOGGER", "portsyncd", on_watch, l), 0);
+	return s;
+}
+
+static void restart_with_keyspace_events(void)
+{
+	redis_server_stop(&srv);
+	cr_assert_eq(redis_server_start(&srv, keyspace_on), 0);
+}
+
+Test(redis, watch_reads_the_hash_then_every_change)
+{
+	struct watch_log l;
+	struct psync_sink *s;
+	redisContext *c;
+
+	restart_with_keyspace_events();
+	c = client(&srv, 4);
+	freeReplyObject(cmd(c, "HSET LOGGER|portsyncd LOGLEVEL NOTICE LOGOUTPUT SYSLOG"));
+	s = watched_logger(&l);
+	cr_assert_eq(l.calls, 0, "never called from inside the watch call");
+	cr_assert(watch_until(s, &l, "NOTICE", 3000), "the first reading");
+	cr_assert_eq(l.resubscribed, 1);
+	cr_assert_eq(l.keyspace_events, 1);
+	freeReplyObject(cmd(c, "HSET LOGGER|portsyncd LOGLEVEL DEBUG"));
+	cr_assert(watch_until(s, &l, "DEBUG", 1000), "a change seen within a second");
+	cr_assert_eq(l.resubscribed, 1, "a change is not a resubscription");
+	freeReplyObject(cmd(c, "HSET LOGGER|portsyncd LOGOUTPUT STDERR"));
+	cr_assert(watch_until(s, &l, NULL, 1000), "any field of the hash");
+	freeReplyObject(cmd(c, "HSET LOGGER|other LOGLEVEL ERROR"));
+	freeReplyObject(cmd(c, "DEL LOGGER|portsyncd"));
+	cr_assert(watch_until(s, &l, "", 1000));
+	cr_assert_eq(l.exists, 0, "a deleted key reads as absent");
+	cr_assert_eq(l.failed, 0);
+	psync_sink_free(s);
+	redisFree(c);
+}
+
+Test(redis, watch_folds_a_burst_into_few_readings)
+{
+	struct watch_log l;
+	struct psync_sink *s;
+	redisContext *c;
+	redisReply *r;
+
+	restart_with_keyspace_events();
+	c = client(&srv, 4);
+	s = watched_logger(&l);
+	cr_assert(watch_until(s, &l, NULL, 3000));
+	for (int i = 0; i < 2000; i++)
+		redisAppendCommand(c, "HSET LOGGER|portsyncd LOGLEVEL %s", i == 1999 ? "LAST" : i % 2 ? "INFO" : "DEBUG");
+	for (int i = 0; i < 2000; i++) {
+		cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	cr_assert(watch_until(s, &l, "LAST", 3000), "the last value is the one seen last");
+	cr_assert_lt(l.calls, 50, "2000 changes folded into %u readings", l.calls);
+	/* nothing after the last reading */
+	unsigned calls = l.calls;
+	cr_assert_not(watch_until(s, &l, NULL, 200) && l.calls > calls + 1);
+	cr_assert_str_eq(l.level, "LAST");
+	psync_sink_free(s);
+	redisFree(c);
+}
+
+Test(redis, watch_comes_back_after_a_restart)
+{
+	struct watch_log l;
+	struct psync_sink *s;
+	redisContext *c;
+
+	restart_with_keyspace_events();
+	s = watched_logger(&l);
+	cr_assert(watch_until(s, &l, NULL, 3000));
+	cr_assert_eq(redis_server_restart(&srv), 0);
+	c = client(&srv, 4);
+	freeReplyObject(cmd(c, "HSET LOGGER|portsyncd LOGLEVEL INFO"));
+	cr_assert(watch_until(s, &l, "INFO", 5000), "seen on the new server");
+	cr_assert_geq(l.resubscribed, 2, "subscribed again after the restart");
+	freeReplyObject(cmd(c, "HSET LOGGER|portsyncd LOGLEVEL WARN"));
+	cr_assert(watch_until(s, &l, "WARN", 1000), "and changes are seen again");
+	psync_sink_free(s);
+	redisFree(c);
+}
+
+Test(redis, watch_tells_when_the_server_sends_no_keyspace_events)
+{
+	struct watch_log l;
+	struct psync_sink *s = watched_logger(&l);
+
+	cr_assert(watch_until(s, &l, NULL, 3000));
+	cr_assert_eq(l.keyspace_events, -1, "notify-keyspace-events is off by default");
+	cr_assert_eq(psync_redis_sink_watch(s, "NO_SUCH_DB", "T", "k", on_watch, &l), -ENOENT);
+	cr_assert_eq(psync_redis_sink_watch(s, "CONFIG_DB", "T", NULL, on_watch, &l), -EINVAL);
+	psync_sink_free(s);
+}

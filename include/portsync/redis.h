@@ -159,6 +159,51 @@ struct psync_redis_db_location {
 PSYNC_API int psync_redis_db_config_resolve(const struct psync_redis_db_config *cfg,
 					    const char *db, struct psync_redis_db_location *ret);
 
+/*
+ * Watching a key: "tell me when this hash changes". SONiC daemons follow their
+ * CONFIG_DB settings this way (swss-common's SubscriberStateTable; LOGGER|name
+ * for log levels). It is a read of the Redis sink rather than a daemon's own
+ * code because every daemon that embeds the library needs the same thing, and
+ * the sink already has what it takes: the database configuration, AUTH, the
+ * epoll fd the caller polls, reconnection with backoff, and pipelined reads.
+ *
+ * The sink subscribes to the key's keyspace channel
+ * (__keyspace@ID__:TABLE<sep>key) on a connection of its own to the instance
+ * holding db (a subscribed connection can carry nothing else), behind the same
+ * fd. Each time the subscription is made (at first, and again after every
+ * reconnection, since changes made meanwhile went unseen) and each time a
+ * notification arrives, the sink reads the whole hash (HGETALL, on its usual
+ * connection) and calls fn with what it found. Notifications that arrive while
+ * a reading is in flight are folded into one more reading after it, so a burst
+ * of changes costs at most two reads and never holds the caller's loop. The
+ * last call always reflects a reading made after the last notification.
+ *
+ * The server must send keyspace events for hashes (notify-keyspace-events
+ * with K and h or A, as SONiC's redis.conf sets "AKE"); the sink asks with
+ * CONFIG GET and says what it found in keyspace_events, and never changes it.
+ */
+struct psync_redis_watch_update {
+	size_t sz;          /* sizeof(struct psync_redis_watch_update) of the library */
+	int status;         /* 0, or the -errno of the failed reading */
+	int exists;         /* the hash exists (has at least one field) */
+	const struct psync_field *fields; /* in HGETALL's order; borrowed for the call */
+	size_t n_fields;
+	int resubscribed;   /* 1: the first reading since the subscription was (re)made */
+	int keyspace_events; /* 1 on; -1 off: no change will be seen; 0 unknown (CONFIG refused) */
+};
+
+typedef void (*psync_redis_watch_fn)(const struct psync_redis_watch_update *update,
+				     void *userdata);
+
+/*
+ * Watches TABLE<sep>key in db for the life of the sink. fn is called from
+ * psync_sink_dispatch (or psync_sink_wait), never from this call. Strings are
+ * copied. -EINVAL for bad arguments or a sink that is not a Redis sink,
+ * -ENOENT for an unknown db, -ENOMEM.
+ */
+PSYNC_API int psync_redis_sink_watch(struct psync_sink *sink, const char *db, const char *table,
+				     const char *key, psync_redis_watch_fn fn, void *userdata);
+
 PSYNC_END_DECLS
 
 #endif
