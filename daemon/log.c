@@ -8,12 +8,12 @@
 #include "log.h"
 
 static struct {
-	int to_stderr;
+	enum log_output output;
 	int level;
 	double rate, burst, tokens;
 	double last; /* seconds, CLOCK_MONOTONIC */
 	unsigned long suppressed;
-} lg = { .to_stderr = 1, .level = LOG_NOTICE };
+} lg = { .output = LOG_TO_STDERR, .level = LOG_NOTICE };
 
 static double now_s(void)
 {
@@ -22,21 +22,49 @@ static double now_s(void)
 
 static void emit(int priority, const char *msg)
 {
-	if (lg.to_stderr)
-		fprintf(stderr, "portsyncd: %s\n", msg);
-	else
+	switch (lg.output) {
+	case LOG_TO_SYSLOG:
 		syslog(priority, "%s", msg);
+		break;
+	case LOG_TO_STDOUT:
+		printf("portsyncd: %s\n", msg);
+		break;
+	case LOG_TO_STDERR:
+		fprintf(stderr, "portsyncd: %s\n", msg);
+		break;
+	}
 }
 
-void log_open(int to_stderr, int level, unsigned rate, unsigned burst)
+void log_open(enum log_output output, int level, unsigned rate, unsigned burst)
 {
-	lg.to_stderr = to_stderr;
+	/* A pipe or file on stdout would otherwise hold lines back for kilobytes. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	lg.output = output;
 	lg.level = level;
 	log_set_rate(rate, burst);
 	lg.tokens = lg.burst;
 	lg.last = now_s();
-	if (!to_stderr)
-		openlog("portsyncd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	openlog("portsyncd", LOG_PID, LOG_DAEMON);
+}
+
+void log_set_level(int level)
+{
+	lg.level = level;
+}
+
+int log_get_level(void)
+{
+	return lg.level;
+}
+
+void log_set_output(enum log_output output)
+{
+	lg.output = output;
+}
+
+enum log_output log_get_output(void)
+{
+	return lg.output;
 }
 
 void log_set_rate(unsigned rate, unsigned burst)
@@ -115,6 +143,5 @@ int log_wanted_by_library(int priority, void *userdata)
 void log_close(void)
 {
 	report_suppressed();
-	if (!lg.to_stderr)
-		closelog();
+	closelog();
 }

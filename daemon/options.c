@@ -39,7 +39,8 @@ static const struct option long_options[] = {
 static int parse_level(const char *name)
 {
 	static const struct { const char *name; int level; } levels[] = {
-		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
+		{ "emerg", LOG_EMERG }, { "alert", LOG_ALERT }, { "crit", LOG_CRIT },
+		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING }, { "warn", LOG_WARNING },
 		{ "notice", LOG_NOTICE }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
 	};
 
@@ -62,6 +63,7 @@ enum parse_result parse_options(int argc, char **argv, struct daemon_options *op
 		case 'c': opts->config = optarg; break;
 		case 's': opts->log_stderr = 1; break;
 		case 'l':
+			opts->log_level_given = 1;
 			opts->log_level = parse_level(optarg);
 			if (opts->log_level < 0) {
 				fprintf(stderr, "portsyncd: unknown log level '%s'\n%s", optarg, usage);

@@ -8,6 +8,7 @@ struct daemon_options {
 	const char *redis;       /* a direct address instead of db_config, or NULL */
 	const char *config;      /* tunables file, or NULL */
 	int log_level;           /* syslog priority: messages above it are dropped */
+	int log_level_given;     /* --log-level was on the command line */
 	int log_stderr;          /* log to stderr instead of syslog */
 };
 

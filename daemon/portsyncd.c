@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "logger_table.h"
 #include "loop.h"
 #include "metrics_page.h"
 #include "options.h"
@@ -26,8 +27,7 @@
 static const char *const databases[] = { "CONFIG_DB", "APPL_DB", "STATE_DB" };
 
 /* A start-up failure: one clear line where the operator looks, then exit 1. */
-__attribute__((format(printf, 2, 3))) static int start_failed(const struct daemon_options *o,
-							      const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int start_failed(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -35,7 +35,7 @@ __attribute__((format(printf, 2, 3))) static int start_failed(const struct daemo
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!o->log_stderr)
+	if (log_get_output() != LOG_TO_STDERR)
 		fprintf(stderr, "portsyncd: %s\n", msg);
 	log_msg(LOG_ERR, "%s", msg);
 	return -1;
@@ -54,19 +54,19 @@ static int open_redis(const struct daemon_options *o, const struct daemon_config
 	char err[256] = "";
 
 	if (psync_redis_sink_new(&ro, err, sizeof(err), ret) < 0)
-		return start_failed(o, "%s", err);
+		return start_failed("%s", err);
 	for (size_t i = 0; i < sizeof(databases) / sizeof(databases[0]); i++) {
 		if (psync_redis_sink_connect(*ret, databases[i], (int)c->connect_timeout_ms, err,
 					     sizeof(err)) < 0) {
 			psync_sink_free(*ret);
 			*ret = NULL;
-			return start_failed(o, "cannot reach Redis for %s: %s", databases[i], err);
+			return start_failed("cannot reach Redis for %s: %s", databases[i], err);
 		}
 	}
 	return 0;
 }
 
-static int open_netlink(const struct daemon_options *o, const struct daemon_config *c,
+static int open_netlink(const struct daemon_config *c,
 			struct psync_source **ret)
 {
 	struct psync_netlink_options no = { .sz = sizeof(no), .rcvbuf_bytes = c->receive_buffer,
@@ -74,7 +74,7 @@ static int open_netlink(const struct daemon_options *o, const struct daemon_conf
 	int r = psync_netlink_source_new(&no, ret);
 
 	if (r < 0)
-		return start_failed(o, "cannot open the netlink socket: %s", strerror(-r));
+		return start_failed("cannot open the netlink socket: %s", strerror(-r));
 	log_msg(LOG_INFO, "netlink receive buffer: %d bytes", psync_netlink_source_get_rcvbuf(*ret));
 	return 0;
 }
@@ -106,7 +106,7 @@ static struct psync_portsync_link *list_links(size_t *n)
 	return links;
 }
 
-static int make_policy(const struct daemon_options *o, const struct daemon_config *c,
+static int make_policy(const struct daemon_config *c,
 		       struct psync_policy **ret)
 {
 	struct psync_portsync_options po = { .sz = sizeof(po), .set_link_down = link_down,
@@ -119,7 +119,7 @@ static int make_policy(const struct daemon_options *o, const struct daemon_confi
 	po.existing_links = list_links(&po.n_existing_links);
 	r = psync_portsync_policy_new(&po, ret);
 	free((void *)po.existing_links);
-	return r < 0 ? start_failed(o, "cannot create the policy: %s", strerror(-r)) : 0;
+	return r < 0 ? start_failed("cannot create the policy: %s", strerror(-r)) : 0;
 }
 
 static int make_pipeline(const struct daemon_options *o, const struct daemon_config *c,
@@ -137,12 +137,12 @@ static int make_pipeline(const struct daemon_options *o, const struct daemon_con
 	struct psync_sink *sink = NULL;
 	int r;
 
-	if (open_redis(o, c, &sink) < 0 || open_netlink(o, c, &source) < 0 || make_policy(o, c, &policy) < 0)
+	if (open_redis(o, c, &sink) < 0 || open_netlink(c, &source) < 0 || make_policy(c, &policy) < 0)
 		goto fail;
 	r = psync_pipeline_new(source, policy, sink, &po, ret);
 	if (r == 0)
 		return 0;
-	start_failed(o, "cannot create the pipeline: %s", strerror(-r));
+	start_failed("cannot create the pipeline: %s", strerror(-r));
 fail:
 	psync_source_free(source);
 	psync_policy_free(policy);
@@ -150,7 +150,7 @@ fail:
 	return -1;
 }
 
-static int open_metrics(const struct daemon_options *o, const struct daemon_config *c,
+static int open_metrics(const struct daemon_config *c,
 			struct loop *l)
 {
 	int r;
@@ -159,7 +159,7 @@ static int open_metrics(const struct daemon_options *o, const struct daemon_conf
 		return 0;
 	r = metrics_page_serve(c->listen, l);
 	if (r < 0)
-		return start_failed(o, "cannot serve metrics on %s: %s", c->listen, strerror(-r));
+		return start_failed("cannot serve metrics on %s: %s", c->listen, strerror(-r));
 	log_msg(LOG_INFO, "metrics on http://%s/metrics", c->listen);
 	return 0;
 }
@@ -181,12 +181,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "portsyncd: %s\n", err);
 		return 1;
 	}
-	log_open(opts.log_stderr, opts.log_level, cfg.rate_limit, cfg.rate_burst);
+	log_open(opts.log_stderr ? LOG_TO_STDERR : LOG_TO_SYSLOG, opts.log_level, cfg.rate_limit,
+		 cfg.rate_burst);
 	l.sigfd = loop_open_signals();
-	if (l.sigfd >= 0 && make_pipeline(&opts, &cfg, &l.p) == 0 && open_metrics(&opts, &cfg, &l) == 0) {
+	if (l.sigfd >= 0 && make_pipeline(&opts, &cfg, &l.p) == 0 && open_metrics(&cfg, &l) == 0) {
+		logger_table_start(l.p, (int)cfg.start_timeout_ms, opts.log_level_given, opts.log_stderr);
 		r = psync_pipeline_start(l.p);
 		if (r < 0)
-			start_failed(&opts, "start-up failed: %s", strerror(-r));
+			start_failed("start-up failed: %s", strerror(-r));
 		else
 			loop_run(&l);
 	}

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers/netns.h"
@@ -279,30 +280,59 @@ struct daemon_run {
 	int out, err;
 	int port;
 	char conf[64];
+	/* Set before starting: */
+	const char *logger; /* fields of CONFIG_DB LOGGER|portsyncd to seed, or NULL */
+	int log_from_table; /* 1: no --log-stderr, the table says where */
 };
+
+/* SONiC's redis.conf sends keyspace events: the LOGGER watch needs them. */
+static const char *const keyspace_events[] = { "--notify-keyspace-events", "AKE", NULL };
+
+/* HSET LOGGER|portsyncd with "FIELD VALUE ..." split at spaces. */
+static void logger_hset(const struct redis_server *srv, const char *fields)
+{
+	char buf[256], *save = NULL;
+	const char *argv[16] = { "HSET", "LOGGER|portsyncd" };
+	int argc = 2;
+	redisContext *c = redis_server_client(srv, 4, NULL);
+
+	cr_assert_not_null(c);
+	snprintf(buf, sizeof(buf), "%s", fields);
+	for (char *t = strtok_r(buf, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	freeReplyObject(redisCommandArgv(c, argc, argv, NULL));
+	redisFree(c);
+}
+
+static void daemon_spawn(struct daemon_run *d)
+{
+	char *argv[] = { "portsyncd", "--redis", d->srv.address, "--config", d->conf,
+			 d->log_from_table ? NULL : "--log-stderr", NULL };
+
+	d->pid = spawn(argv, &d->out, &d->err);
+}
 
 /* portsyncd in this test's namespace, with a metrics endpoint on loopback.
  * notify: the NOTIFY_SOCKET path to pass, or NULL. */
 static void daemon_start_with(struct daemon_run *d, const char *notify, const char *more_config)
 {
 	char text[512];
-	char *argv[] = { "portsyncd", "--redis", NULL, "--log-stderr", "--config", NULL, NULL };
 
 	netns_enter();
 	netns_link_set_up(netns_ifindex("lo"), true);
-	cr_assert_eq(redis_server_start(&d->srv, NULL), 0);
+	cr_assert_eq(redis_server_start(&d->srv, keyspace_events), 0);
+	if (d->logger)
+		logger_hset(&d->srv, d->logger);
 	d->port = 20000 + getpid() % 20000;
 	snprintf(text, sizeof(text), "[metrics]\nlisten = 127.0.0.1:%d\n%s[redis]\nbackoff_max_ms = 200\n",
 		 d->port, more_config);
 	snprintf(d->conf, sizeof(d->conf), "%s", temp_file(text));
-	argv[2] = d->srv.address;
-	argv[5] = d->conf;
 	if (notify) {
 		setenv("NOTIFY_SOCKET", notify, 1);
 		setenv("WATCHDOG_USEC", "400000", 1);
 		setenv("PSYNC_TEST_SET_WATCHDOG_PID", "1", 1);
 	}
-	d->pid = spawn(argv, &d->out, &d->err);
+	daemon_spawn(d);
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("PSYNC_TEST_SET_WATCHDOG_PID");
@@ -313,6 +343,7 @@ static char daemon_log[65536];
 
 static void daemon_start(struct daemon_run *d, const char *notify)
 {
+	memset(d, 0, sizeof(*d));
 	daemon_start_with(d, notify, "");
 }
 
@@ -552,7 +583,7 @@ Test(cli, systemd_ready_status_and_watchdog)
 
 Test(cli, summaries_on_a_timer_on_sigusr1_and_into_state_db_and_sighup_reloads)
 {
-	struct daemon_run d;
+	struct daemon_run d = { 0 };
 	redisContext *c;
 	redisReply *r;
 
@@ -570,4 +601,287 @@ Test(cli, summaries_on_a_timer_on_sigusr1_and_into_state_db_and_sighup_reloads)
 	cr_assert_eq(daemon_stop(&d), 0);
 	cr_assert_not_null(strstr(daemon_log, " writes acked, "), "a summary line: %s", daemon_log);
 	cr_assert_not_null(strstr(daemon_log, "SIGHUP: reloaded"), "%s", daemon_log);
+}
+
+/* ---- CONFIG_DB LOGGER|portsyncd: SONiC's run-time log settings ---- */
+
+static char daemon_out[65536];
+
+/* SIGTERM, and both outputs read to their end; Redis keeps running. */
+static int daemon_end(struct daemon_run *d)
+{
+	kill(d->pid, SIGTERM);
+	read_all(d->out, daemon_out, sizeof(daemon_out));
+	read_all(d->err, daemon_log, sizeof(daemon_log));
+	close(d->out);
+	close(d->err);
+	return wait_status(d->pid);
+}
+
+static void daemon_finish(struct daemon_run *d)
+{
+	unlink(d->conf);
+	redis_server_stop(&d->srv);
+}
+
+static void logger_start(struct daemon_run *d, const char *seed)
+{
+	memset(d, 0, sizeof(*d));
+	d->logger = seed;
+	d->log_from_table = 1;
+	daemon_start_with(d, NULL, "");
+}
+
+static void logger_set(struct daemon_run *d, const char *fields)
+{
+	logger_hset(&d->srv, fields);
+}
+
+static const char *logger_get(struct daemon_run *d, const char *field)
+{
+	static char value[2][64];
+	static int next;
+	redisContext *c = redis_server_client(&d->srv, 4, NULL);
+	redisReply *r = redisCommand(c, "HGET LOGGER|portsyncd %s", field);
+	char *v = value[next++ % 2];
+
+	snprintf(v, 64, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
+	freeReplyObject(r);
+	redisFree(c);
+	return v;
+}
+
+static unsigned count(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *at = text; (at = strstr(at, needle)); at++)
+		n++;
+	return n;
+}
+
+/* A port with an APPL_DB entry, so that flips make "Publish" lines. */
+static int publishing_port(struct daemon_run *d, const char *name)
+{
+	redisContext *c = redis_server_client(&d->srv, 0, NULL);
+
+	freeReplyObject(redisCommand(c, "HSET PORT_TABLE:%s lanes 0", name));
+	redisFree(c);
+	return netns_link_add(name, "ifb");
+}
+
+static void flip(int idx, int times)
+{
+	for (int i = 0; i < times; i++)
+		netns_link_set_up(idx, i % 2 == 0);
+	usleep(200000);
+}
+
+Test(cli, logger_defaults_are_written_and_operator_values_kept)
+{
+	struct daemon_run d;
+
+	logger_start(&d, NULL);
+	cr_assert_eq(daemon_end(&d), 0, "%s", daemon_log);
+	cr_assert_str_eq(logger_get(&d, "LOGLEVEL"), "NOTICE");
+	cr_assert_str_eq(logger_get(&d, "LOGOUTPUT"), "SYSLOG");
+	daemon_finish(&d);
+
+	logger_start(&d, "LOGLEVEL DEBUG");
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_str_eq(logger_get(&d, "LOGLEVEL"), "DEBUG", "a present level is kept");
+	cr_assert_str_eq(logger_get(&d, "LOGOUTPUT"), "SYSLOG", "the missing output is added");
+
+	/* An operator's values survive a restart of the daemon, and rule it. */
+	logger_set(&d, "LOGLEVEL INFO LOGOUTPUT STDERR");
+	daemon_spawn(&d);
+	usleep(400000);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_str_eq(logger_get(&d, "LOGLEVEL"), "INFO");
+	cr_assert_str_eq(logger_get(&d, "LOGOUTPUT"), "STDERR");
+	cr_assert_not_null(strstr(daemon_log, "log output SYSLOG -> STDERR"), "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "log level NOTICE -> INFO"), "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "PortInitDone"), "lines on stderr: %s", daemon_log);
+	daemon_finish(&d);
+}
+
+Test(cli, logger_level_changes_apply_at_run_time)
+{
+	struct daemon_run d;
+	const char *debug, *error;
+
+	logger_start(&d, "LOGLEVEL NOTICE LOGOUTPUT STDERR");
+	int idx = publishing_port(&d, "Ethernet0");
+	flip(idx, 2);
+	logger_set(&d, "LOGLEVEL DEBUG");
+	usleep(500000); /* within a second */
+	flip(idx, 2);
+	logger_set(&d, "LOGLEVEL ERROR");
+	usleep(500000);
+	flip(idx, 4);
+	cr_assert_eq(daemon_end(&d), 0);
+	debug = strstr(daemon_log, "log level NOTICE -> DEBUG");
+	error = strstr(daemon_log, "log level DEBUG -> ERROR");
+	cr_assert(debug && error && debug < error, "%s", daemon_log);
+	cr_assert_null(strstr(daemon_log, "nlmsg type:") < debug ? strstr(daemon_log, "nlmsg type:") : NULL,
+		       "no debug line at NOTICE");
+	cr_assert_not_null(strstr(debug, "nlmsg type:16 key:Ethernet0"), "debug lines at DEBUG: %s", daemon_log);
+	cr_assert_not_null(strstr(debug, "Publish Ethernet0"));
+	cr_assert_lt(strstr(debug, "Publish Ethernet0"), error);
+	cr_assert_null(strstr(error, "Publish"), "no NOTICE line at ERROR: %s", error);
+	cr_assert_null(strstr(error, "nlmsg"), "no DEBUG line at ERROR");
+	daemon_finish(&d);
+}
+
+Test(cli, logger_output_moves_to_stderr)
+{
+	struct daemon_run d;
+
+	logger_start(&d, "LOGLEVEL NOTICE LOGOUTPUT STDOUT");
+	flip(publishing_port(&d, "Ethernet0"), 1);
+	logger_set(&d, "LOGOUTPUT STDERR");
+	usleep(500000);
+	flip(publishing_port(&d, "Ethernet4"), 1);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_not_null(strstr(daemon_out, "Publish Ethernet0"), "stdout: %s", daemon_out);
+	cr_assert_null(strstr(daemon_out, "Publish Ethernet4"), "stdout: %s", daemon_out);
+	cr_assert_not_null(strstr(daemon_out, "log output STDOUT -> STDERR"));
+	cr_assert_not_null(strstr(daemon_log, "Publish Ethernet4"), "stderr: %s", daemon_log);
+	cr_assert_null(strstr(daemon_log, "Publish Ethernet0"), "stderr: %s", daemon_log);
+	daemon_finish(&d);
+}
+
+Test(cli, logger_bad_value_is_one_warning_and_keeps_the_level)
+{
+	struct daemon_run d;
+
+	logger_start(&d, "LOGLEVEL NOTICE LOGOUTPUT STDERR");
+	int idx = publishing_port(&d, "Ethernet0");
+	logger_set(&d, "LOGLEVEL LOUD");
+	usleep(300000);
+	logger_set(&d, "LOGLEVEL LOUD LOGOUTPUT STDERR");
+	usleep(300000);
+	logger_set(&d, "LOGOUTPUT PRINTER");
+	usleep(300000);
+	flip(idx, 2);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_eq(count(daemon_log, "unknown LOGLEVEL 'LOUD', keeping NOTICE"), 1, "%s", daemon_log);
+	cr_assert_eq(count(daemon_log, "unknown LOGOUTPUT 'PRINTER', keeping STDERR"), 1, "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "Publish Ethernet0"), "still at NOTICE on stderr");
+	daemon_finish(&d);
+}
+
+Test(cli, logger_watch_survives_a_redis_restart)
+{
+	struct daemon_run d;
+	const char *error;
+
+	logger_start(&d, "LOGLEVEL NOTICE LOGOUTPUT STDERR");
+	cr_assert_eq(redis_server_restart(&d.srv), 0); /* a fresh, empty server */
+	usleep(1500000);                                /* the daemon's backoff is at most 200 ms */
+	logger_set(&d, "LOGLEVEL ERROR LOGOUTPUT STDERR");
+	usleep(700000);
+	flip(netns_link_add("Ethernet0", "ifb"), 3);
+	cr_assert_eq(daemon_end(&d), 0);
+	error = strstr(daemon_log, "log level NOTICE -> ERROR");
+	cr_assert_not_null(error, "the change on the new server is applied: %s", daemon_log);
+	cr_assert_null(strstr(error, "Cannot find"), "%s", error);
+	cr_assert_null(strstr(error, "Publish"), "%s", error);
+	daemon_finish(&d);
+}
+
+/* A client that writes LOGGER as fast as Redis takes it, until killed. */
+static pid_t logger_storm(struct daemon_run *d)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		redisContext *c = redis_server_client(&d->srv, 4, NULL);
+
+		for (unsigned i = 0; c && !c->err; i++) {
+			redisAppendCommand(c, "HSET LOGGER|portsyncd LOGLEVEL %s", i / 64 % 2 ? "INFO" : "NOTICE");
+			if (i % 64 == 63)
+				for (int k = 0; k < 64; k++) {
+					void *r;
+
+					if (redisGetReply(c, &r) != REDIS_OK)
+						_exit(0);
+					freeReplyObject(r);
+				}
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+Test(cli, logger_storm_does_not_stall_the_sync)
+{
+	struct daemon_run d;
+	struct timespec t0;
+	redisContext *st;
+	long long worst = 0;
+	pid_t storm;
+
+	logger_start(&d, "LOGLEVEL NOTICE LOGOUTPUT STDERR");
+	int idx = publishing_port(&d, "Ethernet0");
+	usleep(200000);
+	st = redis_server_client(&d.srv, 6, NULL);
+	storm = logger_storm(&d);
+	usleep(300000);
+	for (int i = 0; i < 10; i++) {
+		const char *want = i % 2 == 0 ? "up" : "down";
+		redisReply *r = NULL;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		netns_link_set_up(idx, i % 2 == 0);
+		do {
+			freeReplyObject(r);
+			r = redisCommand(st, "HGET PORT_TABLE|Ethernet0 admin_status");
+		} while (!(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0) &&
+			 ms_since(&t0) < 2000);
+		cr_assert(r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0,
+			  "flip %d did not land in 2 s during the storm", i);
+		freeReplyObject(r);
+		if (ms_since(&t0) > worst)
+			worst = ms_since(&t0);
+	}
+	kill(storm, SIGKILL);
+	waitpid(storm, NULL, 0);
+	redisFree(st);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_lt(worst, 250, "a flip took %lld ms to land during the LOGGER storm", worst);
+	cr_assert_geq(count(daemon_log, "log level "), 2, "the storm was applied as it went: %s", daemon_log);
+	daemon_finish(&d);
+}
+
+/* An explicit option wins over what the table holds at start; a change made
+ * while running wins over the option. */
+Test(cli, logger_options_win_at_start_then_changes_win)
+{
+	struct daemon_run d = { .logger = "LOGLEVEL NOTICE LOGOUTPUT SYSLOG" };
+	const char *error;
+
+	daemon_start_with(&d, NULL, "");
+	int idx = publishing_port(&d, "Ethernet0");
+	flip(idx, 1);
+	logger_set(&d, "LOGLEVEL ERROR");
+	usleep(500000);
+	flip(idx, 2);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_not_null(strstr(daemon_log, "--log-stderr overrides CONFIG_DB LOGGER|portsyncd "
+					      "LOGOUTPUT SYSLOG until it changes"), "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "Publish Ethernet0"), "still on stderr: %s", daemon_log);
+	error = strstr(daemon_log, "log level NOTICE -> ERROR");
+	cr_assert_not_null(error, "%s", daemon_log);
+	cr_assert_null(strstr(error, "Publish"));
+	daemon_finish(&d);
 }
