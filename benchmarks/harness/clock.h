@@ -4,6 +4,7 @@
 #ifndef PSYNC_BENCH_CLOCK_H
 #define PSYNC_BENCH_CLOCK_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <time.h>
 
