@@ -105,6 +105,7 @@ static int measure(struct row *row, uint64_t events, unsigned run)
 	int r = build(row, events, &p);
 
 	log_open(LOG_TO_STDERR, row->level, row->rate, 5000);
+	log_limit(1); /* as in the daemon's loop */
 	if (r == 0)
 		r = psync_pipeline_start(p);
 	if (r == 0)

@@ -7,11 +7,16 @@
 #include "clock.h"
 #include "log.h"
 
+/* At most one "suppressed N messages" line this often. */
+#define REPORT_EVERY_S 10.0
+
 static struct {
 	enum log_output output;
 	int level;
+	int limiting;
 	double rate, burst, tokens;
 	double last; /* seconds, CLOCK_MONOTONIC */
+	double last_report;
 	unsigned long suppressed;
 } lg = { .output = LOG_TO_STDERR, .level = LOG_NOTICE };
 
@@ -81,7 +86,7 @@ static int allowed(int priority, int take)
 {
 	double t;
 
-	if (!lg.rate || priority <= LOG_ERR)
+	if (!lg.rate || !lg.limiting || priority <= LOG_WARNING)
 		return 1;
 	t = now_s();
 	lg.tokens += (t - lg.last) * lg.rate;
@@ -96,12 +101,17 @@ static int allowed(int priority, int take)
 	return 1;
 }
 
-static void report_suppressed(void)
+static void report_suppressed(int now)
 {
 	char msg[64];
+	double t;
 
 	if (!lg.suppressed)
 		return;
+	t = now_s();
+	if (!now && t - lg.last_report < REPORT_EVERY_S)
+		return;
+	lg.last_report = t;
 	snprintf(msg, sizeof(msg), "suppressed %lu messages", lg.suppressed);
 	lg.suppressed = 0;
 	emit(LOG_NOTICE, msg);
@@ -111,8 +121,15 @@ static void log_text(int priority, const char *msg)
 {
 	if (priority > lg.level || !allowed(priority, 1))
 		return;
-	report_suppressed();
+	report_suppressed(0);
 	emit(priority, msg);
+}
+
+void log_limit(int on)
+{
+	lg.limiting = on;
+	if (!on)
+		report_suppressed(1);
 }
 
 void log_msg(int priority, const char *fmt, ...)
@@ -142,6 +159,6 @@ int log_wanted_by_library(int priority, void *userdata)
 
 void log_close(void)
 {
-	report_suppressed();
+	report_suppressed(1);
 	closelog();
 }

@@ -7,13 +7,17 @@
 enum log_output { LOG_TO_SYSLOG, LOG_TO_STDOUT, LOG_TO_STDERR };
 
 /* rate: messages per second kept (0: all), burst: how many may come at once.
- * Errors and worse are never held back. */
+ * Warnings and worse are never held back. What was held back is reported in
+ * one "suppressed N messages" line at most every 10 s. */
 void log_open(enum log_output output, int level, unsigned rate, unsigned burst);
 /* Run-time changes (CONFIG_DB LOGGER|portsyncd). Levels are syslog's. */
 void log_set_level(int level);
 int log_get_level(void);
 void log_set_output(enum log_output output);
 enum log_output log_get_output(void);
+/* The rate limit applies only while on (the sync loop runs), so start-up and
+ * shut-down lines are never held back. Off reports what was held back. */
+void log_limit(int on);
 /* Changes the limit (SIGHUP). */
 void log_set_rate(unsigned rate, unsigned burst);
 __attribute__((format(printf, 2, 3))) void log_msg(int priority, const char *fmt, ...);

@@ -30,6 +30,7 @@ struct tick_state {
 	uint64_t next_tick, next_summary, next_status, next_watchdog;
 	uint64_t watchdog_ms; /* 0: no watchdog */
 	int ready_sent;
+	enum psync_health last_health; /* as STATUS= last said */
 	uint64_t next_trim, events_at_trim;
 };
 
@@ -156,15 +157,17 @@ static void tick(struct loop *l, struct tick_state *t, uint64_t now)
 		return;
 	check_ready(t, &m);
 	release_heap(t, &m, now);
-	/* A watchdog ping says "working": not while the store is unreachable. */
-	if (t->watchdog_ms && now >= t->next_watchdog && m.health != PSYNC_HEALTH_UNHEALTHY) {
+	/* The watchdog watches this loop, not Redis: a Redis outage is ridden out
+	 * (and told in STATUS= and /health), a restart would not end it. */
+	if (t->watchdog_ms && now >= t->next_watchdog) {
 		notify_watchdog();
 		t->next_watchdog = now + t->watchdog_ms / 2;
 	}
-	if (t->ready_sent && now >= t->next_status) {
+	if (t->ready_sent && (now >= t->next_status || m.health != t->last_health)) {
 		summary_line(&m, line, sizeof(line));
 		notify_status("%s", line);
 		t->next_status = now + STATUS_EVERY_MS;
+		t->last_health = m.health;
 	}
 	if (l->cfg->summary_interval_s && now >= t->next_summary) {
 		if (t->next_summary)
@@ -250,6 +253,7 @@ static void shut_down(struct loop *l)
 	uint64_t deadline = now_ms() + l->cfg->flush_timeout_ms;
 
 	notify_stopping();
+	log_limit(0); /* what is said from here on is what an operator reads last */
 	while (psync_pipeline_dispatch(l->p) > 0 && now_ms() < deadline)
 		;
 	if (psync_pipeline_flush(l->p, (int)(deadline > now_ms() ? deadline - now_ms() : 0)) == -ETIMEDOUT)
@@ -263,6 +267,7 @@ static void shut_down(struct loop *l)
 
 void loop_run(struct loop *l)
 {
+	log_limit(1); /* start-up is over: floods are limited from here */
 	serve(l);
 	shut_down(l);
 }

@@ -566,6 +566,21 @@ Test(cli, systemd_ready_status_and_watchdog)
 	cr_assert(ready, "READY=1 once the first dump is applied");
 	cr_assert(status, "STATUS= with a summary");
 	cr_assert_geq(watchdog, 2, "WATCHDOG=1 at half the interval while healthy");
+	/* Redis gone: the loop still runs, so the watchdog is still fed, and
+	 * STATUS= tells the outage at once. */
+	redis_server_kill(&d.srv);
+	watchdog = status = 0;
+	for (int i = 0; i < 20; i++) {
+		ssize_t n = recv(s, msg, sizeof(msg) - 1, 0);
+
+		if (n <= 0)
+			continue;
+		msg[n] = '\0';
+		status |= strstr(msg, "STATUS=") && strstr(msg, "unhealthy");
+		watchdog += strstr(msg, "WATCHDOG=1") != NULL;
+	}
+	cr_assert_geq(watchdog, 2, "WATCHDOG=1 during the Redis outage");
+	cr_assert(status, "STATUS= says unhealthy while Redis is away");
 	kill(d.pid, SIGTERM);
 	for (int i = 0; i < 10 && !stopping; i++) {
 		ssize_t n = recv(s, msg, sizeof(msg) - 1, 0);
@@ -685,9 +700,13 @@ Test(cli, logger_defaults_are_written_and_operator_values_kept)
 	cr_assert_eq(daemon_end(&d), 0, "%s", daemon_log);
 	cr_assert_str_eq(logger_get(&d, "LOGLEVEL"), "NOTICE");
 	cr_assert_str_eq(logger_get(&d, "LOGOUTPUT"), "SYSLOG");
-	daemon_finish(&d);
 
-	logger_start(&d, "LOGLEVEL DEBUG");
+	redisContext *c = redis_server_client(&d.srv, 4, NULL);
+	freeReplyObject(redisCommand(c, "DEL LOGGER|portsyncd"));
+	redisFree(c);
+	logger_set(&d, "LOGLEVEL DEBUG");
+	daemon_spawn(&d);
+	usleep(400000);
 	cr_assert_eq(daemon_end(&d), 0);
 	cr_assert_str_eq(logger_get(&d, "LOGLEVEL"), "DEBUG", "a present level is kept");
 	cr_assert_str_eq(logger_get(&d, "LOGOUTPUT"), "SYSLOG", "the missing output is added");
@@ -883,5 +902,25 @@ Test(cli, logger_options_win_at_start_then_changes_win)
 	error = strstr(daemon_log, "log level NOTICE -> ERROR");
 	cr_assert_not_null(error, "%s", daemon_log);
 	cr_assert_null(strstr(error, "Publish"));
+	daemon_finish(&d);
+}
+
+/* ---- the log under a flood ---- */
+
+Test(cli, shutdown_lines_survive_a_flood_and_suppression_is_reported_rarely)
+{
+	struct daemon_run d = { 0 };
+
+	daemon_start_with(&d, NULL, "[log]\nrate_limit = 20\nrate_burst = 20\n");
+	int idx = publishing_port(&d, "Ethernet0");
+	for (int i = 0; i < 2000; i++)
+		netns_link_set_up_nowait(idx, i % 2 == 0);
+	usleep(300000);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_not_null(strstr(daemon_log, "Terminated: flushing and exiting"), "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, " events ("), "the summary line: %s", daemon_log);
+	cr_assert_leq(count(daemon_log, "suppressed "), 2, "at most one report per 10 s, and one at exit: %s",
+		      daemon_log);
+	cr_assert_geq(count(daemon_log, "suppressed "), 1, "the flood was limited");
 	daemon_finish(&d);
 }
