@@ -26,19 +26,20 @@ step_pid=""
 # Children are started in the background with their pids taken at once, so
 # an interrupt at any moment leaves nothing behind.
 cleanup() {
-	trap - EXIT INT TERM
-	[ -z "$step_pid" ] || [ ! -t 1 ] || echo
+	trap - EXIT INT TERM HUP
+	trap '' PIPE # the reader may be gone (| head): cleaning up must not stop here
+	[ -z "$step_pid" ] || echo 2>/dev/null || true
 	for pid in $step_pid $consumer_pid $redis_pid; do kill "$pid" 2>/dev/null || true; done
 	for pid in $step_pid $consumer_pid $redis_pid; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # Runs a command with its output appended to the log. On a terminal one line
 # keeps showing the seconds so far and the log's last line (apt's stage,
-# ninja's [done/total]); elsewhere (a pipe, a file) a dot a second. On
-# failure the log's end is shown.
+# ninja's [done/total]); elsewhere (a pipe, a file) a dot a second, no
+# carriage returns. On failure the log's end is shown.
 step() {
 	what=$1
 	shift
@@ -49,6 +50,7 @@ step() {
 	width=$(stty size 2>/dev/null </dev/tty | cut -d' ' -f2)
 	[ "${width:-0}" -ge 40 ] || width=80
 	width=$((width - 12))
+	[ -t 1 ] || printf '   %s: ' "$what"
 	dots=0
 	while kill -0 "$step_pid" 2>/dev/null; do
 		seconds=$(($(date +%s) - start))
@@ -57,22 +59,22 @@ step() {
 				"$(tail -n "+$before" "$log" | tail -n 1 | tr -d '\r' | cut -c "1-$width")"
 		fi
 		while [ ! -t 1 ] && [ "$dots" -lt "$seconds" ]; do
-			[ "$dots" -gt 0 ] || printf '   '
 			printf '.'
 			dots=$((dots + 1))
 		done
 		sleep 0.2
 	done
-	if [ -t 1 ]; then printf '\r\033[K'; elif [ "$dots" -gt 0 ]; then echo; fi
+	if [ -t 1 ]; then printf '\r\033[K   %s: ' "$what"; elif [ "$dots" -gt 0 ]; then printf ' '; fi
 	status=0
 	wait "$step_pid" || status=$?
 	step_pid=""
 	if [ "$status" -ne 0 ]; then
-		tail -n 40 "$log"
-		echo "== $what failed (exit $status); the whole log: $log" >&2
+		echo "failed (exit $status); the end of the log:"
+		tail -n "+$before" "$log" | tail -n 40
+		echo "== $what failed; the whole log: $log" >&2
 		exit 1
 	fi
-	echo "   $what: done in $(($(date +%s) - start)) s"
+	echo "done in $(($(date +%s) - start)) s"
 }
 
 echo "== installing packages with apt-get (log: $log)"
