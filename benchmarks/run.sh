@@ -1,8 +1,12 @@
 #!/bin/sh
 # Every benchmark, as docs/PERFORMANCE.md reports them: builds a release build
 # in build/bench and prints the tables. Not part of the test suite's pass or
-# fail: the figures depend on the machine. Needs root (network namespaces);
-# run after the README's set-up (tests/run.sh installs the dependencies).
+# fail: the figures depend on the machine. Each figure with a target here is
+# marked "met" or "SHORT"; the last line counts them, "targets: N met, M
+# short". Exits 1 only when a benchmark could not run or found STATE_DB
+# differing from the kernel, never for a figure short of its target. Needs
+# root (network namespaces); run after the README's set-up (tests/run.sh
+# installs the dependencies).
 #   benchmarks/run.sh [--quick]     (--quick: shorter runs, for trying things)
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,16 +33,29 @@ else
 fi
 ninja -C build/bench >>"$log" 2>&1 || { cat "$log"; exit 1; }
 
-status=0
+# Each program's output is also kept, to add up the "targets:" lines at the end.
+kept=$(mktemp -d)
+trap 'rm -rf "$kept"' EXIT
+bench() {
+	{ "$@" || echo "$1" >>"$kept/failed"; } | tee -a "$kept/tables"
+}
+count() {
+	sed -n "s/^targets: \([0-9]*\) met, \([0-9]*\) short.*/\\$1/p" "$kept/tables" |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
 echo "== portsyncd on the real path (scenarios 1-8)"
-build/bench/benchmarks/bench-portsyncd $quick || status=1
+bench build/bench/benchmarks/bench-portsyncd $quick
 echo
 echo "== the library alone (scenario 9)"
-build/bench/benchmarks/bench-pipeline "$events" 3 || status=1
+bench build/bench/benchmarks/bench-pipeline "$events" 3
 echo
 echo "== the netlink source against the kernel"
-build/bench/benchmarks/bench-netlink || status=1
+bench build/bench/benchmarks/bench-netlink
 echo
 echo "== the Redis sink against redis-server"
-build/bench/benchmarks/bench-redis || status=1
-exit $status
+bench build/bench/benchmarks/bench-redis
+echo
+# A figure short of its target is not a failure: the figures depend on the machine.
+echo "targets: $(count 1) met, $(count 2) short (every table with a target here)"
+[ ! -s "$kept/failed" ] || exit 1

@@ -7,14 +7,20 @@
 # redis-server and iproute2 give the tests a real Redis and network namespaces;
 # g++ compiles the C++ header test; curl scrapes /metrics in the tests and
 # examples/metrics-table.sh.
+#   tests/install-deps.sh [--verbose]   (--verbose: apt's output on stdout, for a log)
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
 	libcriterion-dev redis-server iproute2 binutils curl"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
+verbose=""
+[ "${1:-}" != "--verbose" ] || verbose=1
+apt_get() {
+	if [ -n "$verbose" ]; then $sudo apt-get "$@"; else $sudo apt-get "$@" >/dev/null; fi
+}
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q >/dev/null
+apt_get update -q
 # shellcheck disable=SC2086
-$sudo apt-get install -y -q --no-install-recommends $packages >/dev/null
+apt_get install -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends $packages
 echo "dependencies installed"

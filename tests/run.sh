@@ -15,29 +15,50 @@ tests/install-deps.sh
 features="-Dnetlink=enabled -Dredis=enabled -Ddaemon=enabled -Dtests=enabled -Dwerror=true --wrap-mode=nodownload"
 passed=0
 failed=0
+cases=0
+cases_failed=0
 
-# Counts a finished run's results from meson's JSON log.
+# Counts a finished run's results from meson's JSON log: test programs, and
+# the test cases of each Criterion suite from its "Synthesis: Tested: N |
+# Passing: P" line.
 tally() {
 	log="$1/meson-logs/testlog.json"
 	ok=$(grep -c '"result": "OK"' "$log" || true)
 	total=$(grep -c '"result": ' "$log" || true)
 	passed=$((passed + ok))
 	failed=$((failed + total - ok))
+	tested=$(grep -o 'Synthesis: Tested: [0-9]*' "$log" | awk '{ n += $3 } END { print n + 0 }')
+	passing=$(grep -o 'Synthesis: Tested: [0-9]* | Passing: [0-9]*' "$log" |
+		awk '{ n += $6 } END { print n + 0 }')
+	cases=$((cases + tested))
+	cases_failed=$((cases_failed + tested - passing))
 }
 
+# Shows a failed build's log: from ninja's first FAILED line, or all of it.
+show_log() {
+	if grep -q '^FAILED: ' "$1"; then sed -n '/^FAILED: /,$p' "$1"; else cat "$1"; fi
+	echo "(the whole log: $1)"
+}
+
+# Builds with the compile lines in $dir.log, shown only on failure (which
+# counts as one failed test), then runs the tests.
 run_suite() {
 	dir=$1
 	shift
-	if [ -f "$dir/build.ninja" ]; then
-		# shellcheck disable=SC2086
-		meson setup --reconfigure "$dir" $features "$@" >/dev/null || return 1
-	else
-		# shellcheck disable=SC2086
-		meson setup "$dir" $features "$@" >/dev/null || return 1
+	build_log="$dir.log"
+	mkdir -p "$(dirname "$dir")"
+	reconfigure=""
+	[ ! -f "$dir/build.ninja" ] || reconfigure="--reconfigure"
+	# shellcheck disable=SC2086
+	if ! meson setup $reconfigure "$dir" $features "$@" >"$build_log" 2>&1 ||
+		! ninja -C "$dir" >>"$build_log" 2>&1; then
+		show_log "$build_log"
+		failed=$((failed + 1))
+		return 1
 	fi
-	ninja -C "$dir" || return 1
+	echo "built $dir (log: $build_log)"
 	result=0
-	meson test -C "$dir" --print-errorlogs || result=1
+	meson test -C "$dir" --no-rebuild --print-errorlogs || result=1
 	tally "$dir"
 	return $result
 }
@@ -67,5 +88,6 @@ else
 	status=1
 fi
 
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed (test programs and checks, both builds;" \
+	"$cases Criterion test cases, $cases_failed failed)"
 exit $status
