@@ -89,8 +89,10 @@ fi
 step "compiling" ninja -C build/demo daemon/portsyncd
 
 echo "== a private redis-server on $work/redis.sock"
+# Keyspace events as SONiC's redis.conf sets them: portsyncd follows
+# CONFIG_DB LOGGER|portsyncd (swssloglevel) through them.
 redis-server --port 0 --unixsocket "$work/redis.sock" --save '' --appendonly no \
-	--daemonize no --logfile "$work/redis.log" &
+	--notify-keyspace-events AKE --daemonize no --logfile "$work/redis.log" &
 redis_pid=$!
 cli() { redis-cli -s "$work/redis.sock" "$@"; }
 for _ in 1 2 3 4 5 6 7 8 9 10; do cli ping >/dev/null 2>&1 && break; sleep 0.1; done
