@@ -24,7 +24,7 @@ struct psync__metrics {
 	int overrun_pending;      /* an overrun awaits the dump that repairs it */
 	struct psync_histogram latency;
 	struct psync__rate event_rate, ack_rate;
-	char last_error[128];
+	char last_error[320];
 };
 
 /* Thresholds the health state is judged by. */

@@ -514,16 +514,39 @@ static int write_pending(redisContext *c)
 	return ret;
 }
 
+/*
+ * A server that refuses a client (maxclients, protected mode) sends one error
+ * line and hangs up; our next write then fails with EPIPE before the line is
+ * read. The line is the reason worth reporting: take it if it is there.
+ */
+static int server_refusal(struct psync__redis_conn *conn, char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (conn->state != PSYNC__CONN_HANDSHAKE || len < 2)
+		return 0;
+	n = recv(conn->ctx->fd, buf, len - 1, MSG_DONTWAIT);
+	if (n < 2 || buf[0] != '-')
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	memmove(buf, buf + 1, strlen(buf));
+	return 1;
+}
+
 /* write_pending for the flush. -1 when the connection was dropped. */
 static int write_out(struct psync__redis_conn *conn)
 {
 	int saved = write_pending(conn->ctx);
+	char said[sizeof(conn->reason)];
 
-	if (conn->ctx->err) {
+	if (!conn->ctx->err)
+		return 0;
+	if (server_refusal(conn, said, sizeof(said)))
+		psync__redis_conn_fail(conn, NULL, psync__redis_error_to_errno(said), "refused", said);
+	else
 		fail_ctx(conn, "write", saved);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* Output beyond which sending starts before the caller's flush. */

@@ -187,7 +187,7 @@ struct psync__redis_conn {
 	struct psync__list held_reads; /* waiting for the connection to be ready */
 	char sha_set[48];
 	char sha_del[48];
-	char reason[96];
+	char reason[256];
 };
 
 /* A watched key (redis_watch.c). */

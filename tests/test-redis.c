@@ -1637,3 +1637,45 @@ Test(redis, watch_tells_when_the_server_sends_no_keyspace_events)
 	cr_assert_eq(psync_redis_sink_watch(s, "CONFIG_DB", "T", NULL, on_watch, &l), -EINVAL);
 	psync_sink_free(s);
 }
+
+/* A Redis error line is kept whole in the reason, not cut at a buffer. */
+Test(redis, a_long_server_error_is_reported_whole)
+{
+	struct psync_redis_options o = { .sz = sizeof(o), .address = srv.address,
+					 .password_env = "PSYNC_TEST_PASSWORD" };
+	struct psync_sink_status st = { .sz = sizeof(st) };
+	char err[512] = "";
+	struct psync_sink *s;
+
+	setenv("PSYNC_TEST_PASSWORD", "s3cret", 1);
+	s = sink_with(&o, NULL);
+	cr_assert_eq(psync_redis_sink_connect(s, "STATE_DB", 2000, err, sizeof(err)), -EACCES);
+	cr_assert_not_null(strstr(err, "called without any password configured"), "%s", err);
+	cr_assert_not_null(strstr(err, "configuration is correct?"), "the whole line: %s", err);
+	cr_assert_eq(psync_sink_get_status(s, &st), 0);
+	cr_assert_not_null(strstr(st.reason, "configuration is correct?"), "%s", st.reason);
+	psync_sink_free(s);
+	unsetenv("PSYNC_TEST_PASSWORD");
+}
+
+/* A server at maxclients answers an error and hangs up: that answer is the
+ * reason, every time, not the broken pipe of the next write. */
+Test(redis, maxclients_reached_is_reported_as_the_server_says)
+{
+	static const char *const one_client[] = { "--maxclients", "1", NULL };
+	redisContext *holder;
+	char err[512];
+
+	redis_server_stop(&srv);
+	cr_assert_eq(redis_server_start(&srv, one_client), 0);
+	holder = client(&srv, 0);
+	for (int i = 0; i < 10; i++) {
+		struct psync_sink *s = sink_at(srv.address, NULL);
+
+		err[0] = '\0';
+		cr_assert_lt(psync_redis_sink_connect(s, "STATE_DB", 2000, err, sizeof(err)), 0);
+		cr_assert_not_null(strstr(err, "max number of clients reached"), "try %d: %s", i, err);
+		psync_sink_free(s);
+	}
+	redisFree(holder);
+}

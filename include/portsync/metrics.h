@@ -93,9 +93,9 @@ struct psync_metrics {
 	uint64_t latency_max_ns;
 
 	enum psync_health health;
-	char health_reason[128]; /* "" when healthy */
+	char health_reason[320]; /* "" when healthy; fits a Redis error line */
 	int sink_connected;
-	char last_error[128];    /* the last failure a write reported, "" when none */
+	char last_error[320];    /* the last failure a write reported, "" when none */
 
 	/* the whole latency histogram, for exporters */
 	struct psync_histogram latency;

@@ -78,7 +78,7 @@ struct psync_sink_status {
 	int connected;      /* 1 when writes can reach the store now */
 	uint64_t reconnects; /* successful reconnections since creation */
 	uint64_t in_flight; /* writes submitted and not yet completed */
-	char reason[96];    /* why it is not connected, "" otherwise */
+	char reason[256];   /* why it is not connected, "" otherwise; fits a Redis error line */
 };
 
 /*
