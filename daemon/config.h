@@ -18,6 +18,7 @@ struct daemon_config {
 	/* [redis] */
 	unsigned max_in_flight;
 	unsigned connect_timeout_ms;
+	unsigned reply_timeout_ms;   /* unanswered this long: unhealthy */
 	unsigned backoff_min_ms;
 	unsigned backoff_max_ms;
 	char password_file[256];
@@ -28,6 +29,7 @@ struct daemon_config {
 	/* [health] */
 	unsigned p99_degraded_us;    /* 0: latency never degrades health */
 	unsigned overrun_degraded_s; /* degraded this long after an overrun */
+	unsigned health_window_s;    /* p99_degraded_us is judged over this */
 	/* [metrics] */
 	char listen[64];             /* HTTP /metrics and /health; "" = off */
 	unsigned summary_interval_s; /* periodic log line; 0 = off */

@@ -49,6 +49,7 @@ static int open_redis(const struct daemon_options *o, const struct daemon_config
 		.password_file = c->password_file[0] ? c->password_file : NULL,
 		.password_env = c->password_env[0] ? c->password_env : NULL,
 		.max_in_flight = c->max_in_flight, .connect_timeout_ms = c->connect_timeout_ms,
+		.reply_timeout_ms = c->reply_timeout_ms,
 		.backoff_min_ms = c->backoff_min_ms, .backoff_max_ms = c->backoff_max_ms,
 	};
 	char err[256] = "";
@@ -131,6 +132,7 @@ static int make_pipeline(const struct daemon_options *o, const struct daemon_con
 		.retry_max_ns = (uint64_t)c->retry_max_ms * 1000000, .queue_degraded = c->queue_degraded,
 		.overrun_degraded_ns = (uint64_t)c->overrun_degraded_s * 1000000000,
 		.p99_degraded_ns = (uint64_t)c->p99_degraded_us * 1000,
+		.health_window_ns = (uint64_t)c->health_window_s * 1000000000,
 	};
 	struct psync_source *source = NULL;
 	struct psync_policy *policy = NULL;

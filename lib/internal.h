@@ -109,6 +109,8 @@ uint64_t psync__sink_in_hand(const struct psync_sink *sink);
 
 /* Is a write failing with this status worth trying again? */
 int psync__status_is_transient(int status);
+/* The write was lost with its connection, not refused. */
+int psync__status_is_connection_loss(int status);
 
 /* The built-in policy ops for the event-marker bookkeeping of psync_pipeline. */
 int psync__policy_start(struct psync_policy *policy, struct psync_pipeline *p);

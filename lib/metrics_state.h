@@ -23,6 +23,10 @@ struct psync__metrics {
 	uint64_t last_overrun_ns; /* 0: never */
 	int overrun_pending;      /* an overrun awaits the dump that repairs it */
 	struct psync_histogram latency;
+	/* the health window: two halves, the older one dropped as time moves on */
+	struct psync_histogram recent[2];
+	uint64_t recent_epoch[2];
+	uint64_t recent_half_ns;
 	struct psync__rate event_rate, ack_rate;
 	char last_error[320];
 };
@@ -40,9 +44,11 @@ struct psync__metrics_extra {
 	uint64_t in_flight;
 	uint64_t keys_tracked;
 	const struct psync_sink_status *sink;
+	uint64_t refused_since_ns; /* 0: writes are not being refused */
 };
 
-void psync__metrics_init(struct psync__metrics *m, uint64_t now, uint64_t window_ns);
+void psync__metrics_init(struct psync__metrics *m, uint64_t now, uint64_t window_ns,
+			 uint64_t health_window_ns);
 void psync__rate_add(struct psync__rate *r, uint64_t now, uint64_t n);
 double psync__rate_per_sec(const struct psync__rate *r, uint64_t now, uint64_t start_ns);
 void psync__metrics_record_ack(struct psync__metrics *m, uint64_t origin_ns, uint64_t now);

@@ -22,6 +22,7 @@ struct psync_pipeline {
 	uint32_t sink_epoll_events;
 	int source_has_fd;
 	uint64_t paused_until_ns; /* no submission before this, after a transient failure */
+	uint64_t refused_since_ns; /* writes refused (error replies) since then, 0: not now */
 	unsigned failure_streak;  /* dispatches in a row that saw a transient failure */
 	int failed_this_dispatch; /* the streak grows once per dispatch, not per write */
 	unsigned event_writes;    /* writes and reads the current event caused */
@@ -32,13 +33,14 @@ struct psync_pipeline {
 static const struct psync_pipeline_options default_options = {
 	.sz = sizeof(struct psync_pipeline_options),
 	.dispatch_budget = 256,
-	.max_attempts = 16,
+	.max_attempts = 0,
 	.retry_min_ns = 1 * PSYNC__NS_PER_MS,
 	.retry_max_ns = 1 * PSYNC__NS_PER_SEC,
 	.rate_window_ns = 10 * PSYNC__NS_PER_SEC,
 	.overrun_degraded_ns = 60 * PSYNC__NS_PER_SEC,
-	.queue_degraded = 10000,
+	.queue_degraded = 0,
 	.p99_degraded_ns = 0,
+	.health_window_ns = 60 * PSYNC__NS_PER_SEC,
 };
 
 /* A field the caller left zero (or did not have) keeps its default. */
@@ -61,6 +63,7 @@ static void resolve_options(struct psync_pipeline_options *dst, const struct psy
 	TAKE_OPTION(dst, src, overrun_degraded_ns);
 	TAKE_OPTION(dst, src, queue_degraded);
 	TAKE_OPTION(dst, src, p99_degraded_ns);
+	TAKE_OPTION(dst, src, health_window_ns);
 }
 
 static void note_error(struct psync_pipeline *p, int r)
@@ -89,6 +92,7 @@ static void on_write_done(const struct psync_write *w, int status, const char *r
 	switch (psync__wq_complete(&p->queue, w, status, transient, p->opts.max_attempts)) {
 	case PSYNC__ACKED:
 		p->failure_streak = 0;
+		p->refused_since_ns = 0;
 		psync__metrics_record_ack(&p->metrics, origin, now);
 		return;
 	case PSYNC__REQUEUED:
@@ -101,6 +105,10 @@ static void on_write_done(const struct psync_write *w, int status, const char *r
 		break;
 	}
 	psync__metrics_set_error(&p->metrics, psync_sink_get_name(p->sink), status, reason);
+	/* The store answered, and said no (-OOM, -LOADING, ...): an episode of
+	 * refusals, which lasts until a write is acknowledged again. */
+	if (transient && !psync__status_is_connection_loss(status) && !p->refused_since_ns)
+		p->refused_since_ns = now;
 	/* A lost connection fails everything in flight at once: that is one
 	 * failure, and the sink's own reconnect backoff paces what follows. */
 	if (transient && !p->failed_this_dispatch) {
@@ -141,7 +149,8 @@ PSYNC_API int psync_pipeline_new(struct psync_source *source, struct psync_polic
 	p->sink_fd = -1;
 	resolve_options(&p->opts, opts);
 	psync__wq_init(&p->queue);
-	psync__metrics_init(&p->metrics, psync__now_ns(), p->opts.rate_window_ns);
+	psync__metrics_init(&p->metrics, psync__now_ns(), p->opts.rate_window_ns,
+			    p->opts.health_window_ns);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r = p->epfd < 0 ? -errno : register_source(p);
 	if (r == 0)
@@ -480,7 +489,8 @@ PSYNC_API int psync_pipeline_get_metrics(struct psync_pipeline *p, struct psync_
 	psync_sink_get_status(p->sink, &st);
 	limits = (struct psync__health_limits){ p->opts.overrun_degraded_ns, p->opts.queue_degraded,
 						p->opts.p99_degraded_ns };
-	x = (struct psync__metrics_extra){ p->queue.queued, p->queue.n_in_flight, p->queue.n_keys, &st };
+	x = (struct psync__metrics_extra){ p->queue.queued, p->queue.n_in_flight, p->queue.n_keys, &st,
+					   p->refused_since_ns };
 	psync__metrics_summarise(&p->metrics, &x, &limits, psync__now_ns(), full);
 	full->writes_coalesced = p->queue.coalesced;
 	sz = m->sz < sizeof(*full) ? m->sz : sizeof(*full);

@@ -95,6 +95,7 @@ void psync__redis_conn_use(struct psync__redis_conn *conn)
 		return;
 	conn->state = PSYNC__CONN_WAITING;
 	conn->timer_ns = psync__now_ns();
+	conn->down_since_ns = conn->timer_ns;
 }
 
 void psync__redis_conn_hurry(struct psync__redis_conn *conn)
@@ -164,6 +165,8 @@ void psync__redis_conn_fail(struct psync__redis_conn *conn, const struct psync__
 
 	memset(&conn->expects, 0, sizeof(conn->expects));
 	close_ctx(conn);
+	if (!conn->down_since_ns)
+		conn->down_since_ns = psync__now_ns();
 	if (conn->subscriber)
 		; /* the sink's figures are about writes */
 	else if (conn->state == PSYNC__CONN_READY)
@@ -200,6 +203,8 @@ static int append(struct psync__redis_conn *conn, enum psync__redis_expect_kind 
 	if (psync__redis_resp_encode(resp, argc, argv, len) < 0 ||
 	    redisAppendFormattedCommand(conn->ctx, resp->buf, resp->len) != REDIS_OK)
 		return -ENOMEM;
+	if (conn->expects.count == 0) /* the wait for a reply starts now */
+		conn->last_progress_ns = psync__now_ns();
 	psync__redis_fifo_push(&conn->expects, &e);
 	conn->owner->stats.commands++;
 	return 0;
@@ -349,6 +354,7 @@ static void become_ready(struct psync__redis_conn *conn)
 
 	conn->state = PSYNC__CONN_READY;
 	conn->timer_ns = 0;
+	conn->down_since_ns = 0;
 	conn->failures = 0;
 	conn->last_error = 0;
 	conn->reason[0] = '\0';
@@ -420,8 +426,47 @@ static void finish_connect(struct psync__redis_conn *conn)
 	start_handshake(conn);
 }
 
+/* Past this, a silent server is taken for dead rather than slow. */
+#define STALL_DROP_FACTOR 10
+
+static uint64_t stall_drop_ns(const struct psync__redis_conn *conn)
+{
+	if (conn->state != PSYNC__CONN_READY || !conn->expects.count || !conn->owner->reply_timeout_ns)
+		return 0;
+	return conn->last_progress_ns + STALL_DROP_FACTOR * conn->owner->reply_timeout_ns;
+}
+
+uint64_t psync__redis_conn_next_timer_ns(const struct psync__redis_conn *conn)
+{
+	uint64_t drop = stall_drop_ns(conn);
+
+	if (!conn->timer_ns || (drop && drop < conn->timer_ns))
+		return drop;
+	return conn->timer_ns;
+}
+
+uint64_t psync__redis_conn_stalled_ns(const struct psync__redis_conn *conn, uint64_t now)
+{
+	uint64_t waited;
+
+	if (conn->state != PSYNC__CONN_READY || !conn->expects.count)
+		return 0;
+	waited = now > conn->last_progress_ns ? now - conn->last_progress_ns : 0;
+	return waited >= conn->owner->reply_timeout_ns ? waited : 0;
+}
+
 void psync__redis_conn_run_timer(struct psync__redis_conn *conn, uint64_t now)
 {
+	uint64_t drop = stall_drop_ns(conn);
+
+	if (drop && now >= drop) {
+		char detail[64];
+
+		snprintf(detail, sizeof(detail), "no reply in %llu s",
+			 (unsigned long long)((now - conn->last_progress_ns) / PSYNC__NS_PER_SEC));
+		psync__redis_conn_fail(conn, NULL, -ETIMEDOUT, "stalled", detail);
+		return;
+	}
 	if (!conn->timer_ns || now < conn->timer_ns)
 		return;
 	if (conn->state == PSYNC__CONN_WAITING)
@@ -597,6 +642,7 @@ static void drain_replies(struct psync__redis_conn *conn)
 		}
 		if (!reply)
 			return;
+		conn->last_progress_ns = psync__now_ns();
 		psync__redis_conn_on_reply(conn, reply);
 		freeReplyObject(reply);
 	}

@@ -181,6 +181,8 @@ struct psync__redis_conn {
 	unsigned in_flight;   /* writes */
 	uint64_t attempts;
 	uint64_t timer_ns;    /* WAITING: next attempt; CONNECTING, HANDSHAKE: deadline */
+	uint64_t last_progress_ns; /* last reply, or the command sent with none outstanding */
+	uint64_t down_since_ns;    /* in use and not ready since; 0 when ready */
 	int last_error;
 	int write_ahead_errno; /* a failed early write, for the flush to report */
 	struct psync__redis_fifo expects;
@@ -215,6 +217,7 @@ struct psync__redis {
 	unsigned max_in_flight;
 	unsigned scan_count;
 	uint64_t connect_timeout_ns;
+	uint64_t reply_timeout_ns;
 	uint64_t backoff_min_ns;
 	uint64_t backoff_max_ns;
 	uint64_t rng;
@@ -239,6 +242,10 @@ int psync__redis_conn_send_read(struct psync__redis_conn *conn, struct psync__re
 void psync__redis_conn_flush(struct psync__redis_conn *conn);
 void psync__redis_conn_on_events(struct psync__redis_conn *conn, uint32_t events);
 void psync__redis_conn_run_timer(struct psync__redis_conn *conn, uint64_t now);
+/* The connection's next deadline, 0 when none: its timer, or a stall to drop. */
+uint64_t psync__redis_conn_next_timer_ns(const struct psync__redis_conn *conn);
+/* How long its commands have gone unanswered past the reply deadline; 0: not. */
+uint64_t psync__redis_conn_stalled_ns(const struct psync__redis_conn *conn, uint64_t now);
 /* Drops the connection: completes its writes with -ECONNRESET (lead first, a
  * write whose reply was already taken), keeps its reads, schedules the next
  * attempt. */

@@ -16,12 +16,15 @@ static const struct {
 	{ "BUSY", -EBUSY },
 	{ "READONLY", -EBUSY },
 	{ "MASTERDOWN", -EBUSY },
+	{ "MISCONF", -EBUSY }, /* snapshots failing: writes resume once they work */
 	{ "TRYAGAIN", -EAGAIN },
 	{ "OOM", -ENOMEM },
-	/* retrying will not help */
+	/* the server wants another password: retried until an operator fixes it */
 	{ "NOAUTH", -EACCES },
 	{ "WRONGPASS", -EACCES },
-	{ "NOPERM", -EACCES },
+	/* permanent: the same command fails the same way until the server's
+	 * configuration (ACL) or the key's type changes, or it is our bug */
+	{ "NOPERM", -EPERM },
 	{ "WRONGTYPE", -EPROTO },
 	{ "ERR", -EINVAL },
 };

@@ -19,6 +19,7 @@
 #define DEFAULT_BACKOFF_MIN_MS 50
 #define DEFAULT_BACKOFF_MAX_MS 5000
 #define DEFAULT_SCAN_COUNT 1000
+#define DEFAULT_REPLY_TIMEOUT_MS 3000
 #define MAX_PASSWORD 1024
 #define EPOLL_BATCH 16
 
@@ -175,7 +176,7 @@ static uint64_t redis_next_timer_ns(void *impl)
 	for (size_t i = 0; i < 2 * r->cfg->n_instances; i++) {
 		const struct psync__redis_conn *conn = i < r->cfg->n_instances ? &r->conns[i]
 			: r->subs ? &r->subs[i - r->cfg->n_instances] : NULL;
-		uint64_t t = conn ? conn->timer_ns : 0;
+		uint64_t t = conn ? psync__redis_conn_next_timer_ns(conn) : 0;
 
 		if (t && (!next || t < next))
 			next = t;
@@ -212,11 +213,35 @@ static void describe(const struct psync__redis_conn *conn, char *buf, size_t len
 			 psync__redis_instance_address(conn->instance, address, sizeof(address)));
 }
 
+/* The longest a connection in use has been down, and stalled. */
+static void outage_of(const struct psync__redis *r, uint64_t *down, uint64_t *stalled)
+{
+	uint64_t now = psync__now_ns();
+
+	*down = *stalled = 0;
+	for (size_t i = 0; i < r->cfg->n_instances; i++) {
+		const struct psync__redis_conn *conn = &r->conns[i];
+		uint64_t d = conn->down_since_ns && conn->state != PSYNC__CONN_IDLE
+				     ? now - conn->down_since_ns : 0;
+		uint64_t s = psync__redis_conn_stalled_ns(conn, now);
+
+		*down = d > *down ? d : *down;
+		*stalled = s > *stalled ? s : *stalled;
+	}
+}
+
 static void redis_get_status(void *impl, struct psync_sink_status *st)
 {
 	struct psync__redis *r = impl;
 	size_t used;
 	const struct psync__redis_conn *bad = first_not_ready(r, &used);
+	uint64_t down, stalled;
+
+	outage_of(r, &down, &stalled);
+	if (psync__has_member(st->sz, struct psync_sink_status, down_ns))
+		st->down_ns = down;
+	if (psync__has_member(st->sz, struct psync_sink_status, stalled_ns))
+		st->stalled_ns = stalled;
 
 	if (psync__has_member(st->sz, struct psync_sink_status, connected))
 		st->connected = used > 0 && !bad;
@@ -325,6 +350,8 @@ static void apply_options(struct psync__redis *r, const struct psync_redis_optio
 	r->max_in_flight = o->max_in_flight ? o->max_in_flight : DEFAULT_MAX_IN_FLIGHT;
 	r->scan_count = o->scan_count ? o->scan_count : DEFAULT_SCAN_COUNT;
 	r->connect_timeout_ns = timeout * PSYNC__NS_PER_MS;
+	r->reply_timeout_ns = (uint64_t)(o->reply_timeout_ms ? o->reply_timeout_ms
+							    : DEFAULT_REPLY_TIMEOUT_MS) * PSYNC__NS_PER_MS;
 	r->backoff_min_ns = backoff_min * PSYNC__NS_PER_MS;
 	r->backoff_max_ns = backoff_max * PSYNC__NS_PER_MS;
 	r->rng = psync__now_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)r;

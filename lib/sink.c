@@ -316,7 +316,13 @@ int psync__status_is_transient(int status)
 	case EBUSY:
 	case ENOMEM:
 	case EIO:
+	case EACCES: /* NOAUTH: a password was set or changed; an operator will fix it */
 		return 1;
 	}
 	return 0;
+}
+
+int psync__status_is_connection_loss(int status)
+{
+	return status == -ECONNRESET || status == -ENOTCONN || status == -EPIPE;
 }

@@ -583,9 +583,9 @@ enum psync__outcome psync__wq_complete(struct psync__write_queue *q, const struc
 		return PSYNC__ACKED;
 	}
 	/* A write lost with its connection was not refused: it costs no attempt. */
-	if (status != -ECONNRESET && status != -ENOTCONN && status != -EPIPE)
+	if (!psync__status_is_connection_loss(status))
 		rec->attempts++;
-	if (!transient || rec->attempts >= max_attempts) {
+	if (!transient || (max_attempts && rec->attempts >= max_attempts)) {
 		retire(q, rec);
 		return PSYNC__FAILED;
 	}

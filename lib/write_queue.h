@@ -74,8 +74,9 @@ void psync__wq_mark_in_flight(struct psync__write_queue *q, struct psync__write_
 void psync__wq_unsubmit(struct psync__write_queue *q, struct psync__write_rec *rec);
 /*
  * A write in flight completed. transient: the failure may go away on retry; the
- * write is requeued when it has attempts left and is not superseded. A write
- * lost with its connection (-ECONNRESET, -ENOTCONN, -EPIPE) uses no attempt.
+ * write is requeued when it has attempts left (max_attempts 0: no limit) and is
+ * not superseded. A write lost with its connection (-ECONNRESET, -ENOTCONN,
+ * -EPIPE) uses no attempt.
  * On -ENOMEM while requeueing the write is given up (PSYNC__FAILED).
  */
 enum psync__outcome psync__wq_complete(struct psync__write_queue *q, const struct psync_write *w,

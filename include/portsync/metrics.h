@@ -54,6 +54,11 @@ PSYNC_API const char *psync_health_to_string(enum psync_health health);
  * it was compiled with; the library fills at most that much, so programs built
  * against older headers keep working. Latencies are from an event's receipt to
  * the sink's acknowledgement of a write it caused, in nanoseconds.
+ *
+ * Health: unhealthy while the sink is disconnected, not answering past its
+ * deadline, or refusing writes; degraded after a source overrun, with a
+ * backlog above queue_degraded, or a p99 over the health window above
+ * p99_degraded_ns; healthy otherwise. The reason names the worst.
  */
 struct psync_metrics {
 	size_t sz;
@@ -99,6 +104,12 @@ struct psync_metrics {
 
 	/* the whole latency histogram, for exporters */
 	struct psync_histogram latency;
+
+	/* outages, as health judges them (0 when none); ns */
+	uint64_t sink_down_ns;     /* the sink cannot write: disconnected this long */
+	uint64_t sink_stalled_ns;  /* commands unanswered this long, past the sink's deadline */
+	uint64_t refusing_ns;      /* the store has refused writes (error replies) this long */
+	uint64_t recent_p99_ns;    /* p99 latency over the health window */
 };
 
 PSYNC_END_DECLS

@@ -20,13 +20,20 @@ PSYNC_BEGIN_DECLS
 struct psync_pipeline_options {
 	size_t sz;
 	unsigned dispatch_budget;    /* events taken from the source per dispatch: 256 */
-	unsigned max_attempts;       /* tries of a write failing transiently: 16 */
+	/* tries of a write failing transiently: 0 (the default) = until it
+	 * succeeds. The queue holds one state per key, so waiting costs bounded
+	 * memory; a write fails for good only on a permanent error (sink.h). */
+	unsigned max_attempts;
 	uint64_t retry_min_ns;       /* first retry delay: 1 ms, doubling per try */
 	uint64_t retry_max_ns;       /* retry delay cap: 1 s */
 	uint64_t rate_window_ns;     /* window of events_per_sec: 10 s */
 	uint64_t overrun_degraded_ns; /* degraded this long after an overrun: 60 s */
-	uint64_t queue_degraded;     /* degraded above this queue depth: 10000 */
-	uint64_t p99_degraded_ns;    /* degraded when p99 latency exceeds this: 0 = never */
+	/* degraded above this queue depth: 0 (the default) = half the keys the
+	 * pipeline tracks, at least 64; the queue holds at most one write per key */
+	uint64_t queue_degraded;
+	/* degraded when the p99 latency of the last health_window_ns exceeds this: 0 = never */
+	uint64_t p99_degraded_ns;
+	uint64_t health_window_ns;   /* the window p99_degraded_ns is judged over: 60 s */
 };
 
 struct psync_pipeline;

@@ -74,6 +74,11 @@ struct psync_redis_options {
 	unsigned backoff_min_ms;     /* first reconnect delay: 50, doubling per failure */
 	unsigned backoff_max_ms;     /* reconnect delay cap: 5000 */
 	unsigned scan_count;         /* COUNT hint of each SCAN step: 1000 */
+	/* A command unanswered this long makes the sink report itself stalled
+	 * (psync_sink_status.stalled_ns; health: unhealthy): 3000. A stalled server
+	 * is not a dead one, so the connection is kept until 10 times this, then
+	 * dropped and reopened (its writes are sent again). */
+	unsigned reply_timeout_ms;
 };
 
 /*

@@ -79,6 +79,10 @@ struct psync_sink_status {
 	uint64_t reconnects; /* successful reconnections since creation */
 	uint64_t in_flight; /* writes submitted and not yet completed */
 	char reason[256];   /* why it is not connected, "" otherwise; fits a Redis error line */
+	uint64_t down_ns;   /* not connected for this long (ns); 0 when connected */
+	/* commands sent have waited this long (ns) for a reply, past the sink's
+	 * reply deadline; 0 when they have not */
+	uint64_t stalled_ns;
 };
 
 /*
