@@ -10,7 +10,8 @@
 
 PSYNC_BEGIN_DECLS
 
-/*
+/**
+ * @file
  * The Redis sink: keyed state writes to Redis, as SONiC lays them out.
  *
  * Databases are named ("APPL_DB", "STATE_DB", ...) and resolved to a Redis
@@ -50,112 +51,133 @@ PSYNC_BEGIN_DECLS
  * it polls readable whenever a connection has input, or room for pending
  * output. Host names are resolved with a blocking lookup when connecting: use
  * numeric addresses or unix sockets where that matters.
+ *
+ * Connecting happens from the sink's dispatch (in a pipeline: from
+ * psync_pipeline_dispatch), without blocking but for that lookup; only
+ * psync_redis_sink_connect() and psync_sink_wait() wait. A sink, with its
+ * connections, is used from one thread at a time; distinct sinks are
+ * independent. A database configuration is read-only once made: one may be
+ * shared by threads.
  */
 
-/* Where SONiC keeps the database configuration. */
+/** Where SONiC keeps the database configuration. */
 #define PSYNC_REDIS_DEFAULT_DB_CONFIG "/var/run/redis/sonic-db/database_config.json"
 
-/*
+/**
  * Options of psync_redis_sink_new. Set sz to sizeof(struct psync_redis_options);
  * a zero field takes the default named beside it.
  */
 struct psync_redis_options {
-	size_t sz;
-	/* "unix:/path", "/path" or "host:port" ("[v6addr]:port"); NULL: use db_config */
+	size_t sz; /**< sizeof(struct psync_redis_options) */
+	/** "unix:/path", "/path" or "host:port" ("[v6addr]:port"); NULL: use db_config */
 	const char *address;
-	/* database_config.json, when address is NULL; NULL: PSYNC_REDIS_DEFAULT_DB_CONFIG */
+	/** database_config.json, when address is NULL; NULL: PSYNC_REDIS_DEFAULT_DB_CONFIG */
 	const char *db_config;
-	/* AUTH with the first line of this file; never pass a password in argv */
+	/** AUTH with the first line of this file; never pass a password in argv */
 	const char *password_file;
-	/* or: AUTH with the value of this environment variable (its name, not the password) */
+	/** or: AUTH with the value of this environment variable (its name, not the password) */
 	const char *password_env;
-	unsigned max_in_flight;      /* writes per connection sent and not acknowledged: 1024 */
-	unsigned connect_timeout_ms; /* connect and handshake: 2000 */
-	unsigned backoff_min_ms;     /* first reconnect delay: 50, doubling per failure */
-	unsigned backoff_max_ms;     /* reconnect delay cap: 5000 */
-	unsigned scan_count;         /* COUNT hint of each SCAN step: 1000 */
+	unsigned max_in_flight;      /**< writes per connection sent and not acknowledged: 1024 */
+	unsigned connect_timeout_ms; /**< connect and handshake: 2000 */
+	unsigned backoff_min_ms;     /**< first reconnect delay: 50, doubling per failure */
+	unsigned backoff_max_ms;     /**< reconnect delay cap: 5000 */
+	unsigned scan_count;         /**< COUNT hint of each SCAN step: 1000 */
 };
 
-/*
+/**
  * Creates a Redis sink. Reads the database configuration and the password now,
  * opens connections later (see above). On failure returns -errno and, when err
  * is not NULL, writes a one-line reason naming the file or option at fault into
  * err: -EINVAL (bad option, address or configuration), -ENOENT or another
  * -errno of reading a file, -ENOMEM. Free with psync_sink_free.
+ * opts and its strings are copied; opts may be NULL (database_config.json at
+ * PSYNC_REDIS_DEFAULT_DB_CONFIG). Blocks only to read those local files.
+ *
+ * @retval 0 success, the sink in *ret.
+ * @retval -EINVAL ret is NULL, opts->sz is smaller than its first member, or a
+ *         bad option, address or configuration.
+ * @retval -ENOMEM out of memory.
+ * @retval <0 the -errno of reading a file (-ENOENT, -EACCES, ...) or of
+ *         epoll_create1().
  */
 PSYNC_API int psync_redis_sink_new(const struct psync_redis_options *opts, char *err,
 				   size_t err_len, struct psync_sink **ret);
 
-/*
+/**
  * Connects the instance holding db now and blocks until it is ready (connected,
  * authenticated, scripts loaded), for start-up checks. Dispatches the sink while
  * it waits, so writes and reads may complete. Returns 0 when ready, the -errno
  * of the first failed attempt (-ECONNREFUSED, -ENOENT, -EACCES, -ETIMEDOUT, ...)
  * with a reason in err, -ETIMEDOUT after timeout_ms (-1: no limit), -ENOENT for
  * an unknown db, -EINVAL when sink is not a Redis sink.
+ * An instance that is ready already returns 0 at once.
  */
 PSYNC_API int psync_redis_sink_connect(struct psync_sink *sink, const char *db, int timeout_ms,
 				       char *err, size_t err_len);
 
-/*
+/**
  * Counters of a Redis sink, copied out. Set sz to sizeof(struct
  * psync_redis_stats); at most sz bytes are filled.
  */
 struct psync_redis_stats {
-	size_t sz;
-	uint64_t commands;         /* commands appended to connections */
-	uint64_t replies;          /* replies read */
-	uint64_t error_replies;    /* replies that were errors, NOSCRIPT included */
-	uint64_t script_reloads;   /* NOSCRIPT answered by loading the scripts again */
-	uint64_t connects;         /* connections that became ready */
-	uint64_t reconnects;       /* of which after a loss or failure */
-	uint64_t connect_failures; /* attempts that failed before becoming ready */
-	uint64_t disconnects;      /* ready connections lost */
-	uint64_t pending_output;   /* bytes waiting to be sent, now */
-	uint64_t in_flight;        /* writes sent and not acknowledged, now */
+	size_t sz;                 /**< sizeof(struct psync_redis_stats) */
+	uint64_t commands;         /**< commands appended to connections */
+	uint64_t replies;          /**< replies read */
+	uint64_t error_replies;    /**< replies that were errors, NOSCRIPT included */
+	uint64_t script_reloads;   /**< NOSCRIPT answered by loading the scripts again */
+	uint64_t connects;         /**< connections that became ready */
+	uint64_t reconnects;       /**< of which after a loss or failure */
+	uint64_t connect_failures; /**< attempts that failed before becoming ready */
+	uint64_t disconnects;      /**< ready connections lost */
+	uint64_t pending_output;   /**< bytes waiting to be sent, now */
+	uint64_t in_flight;        /**< writes sent and not acknowledged, now */
 };
 
-/* -EINVAL when sink is not a Redis sink or st->sz is too small. */
+/** Copies the counters into st, at most st->sz bytes. Never blocks.
+ * -EINVAL when sink is not a Redis sink or st->sz is too small. */
 PSYNC_API int psync_redis_sink_get_stats(struct psync_sink *sink, struct psync_redis_stats *st);
 
-/*
+/**
  * SONiC's database configuration, parsed. Strings returned by resolve are owned
  * by the configuration and valid until it is freed.
  */
 struct psync_redis_db_config;
 
-/*
+/**
  * Parses database_config.json. On failure returns -errno and writes
  * "PATH: reason" (with a line number for JSON syntax errors) into err: the
  * -errno of opening or reading the file, -EINVAL for bad JSON or a schema error
  * (missing INSTANCES or DATABASES, a database naming an unknown instance, an id
- * that is not a non-negative integer, ...), -ENOMEM.
+ * that is not a non-negative integer, ...), -ENOMEM. err may be NULL. Blocks
+ * only to read the file. Free the result with psync_redis_db_config_free().
  */
 PSYNC_API int psync_redis_db_config_load(const char *path, char *err, size_t err_len,
 					 struct psync_redis_db_config **ret);
 
-/*
+/**
  * A configuration of one instance at address (as in psync_redis_options) with
- * SONiC's usual databases, ids and separators. -EINVAL for a bad address.
+ * SONiC's usual databases, ids and separators. -EINVAL for a bad address
+ * (with a reason in err, which may be NULL), -ENOMEM. Never blocks.
  */
 PSYNC_API int psync_redis_db_config_new_address(const char *address, char *err, size_t err_len,
 						struct psync_redis_db_config **ret);
 
-/* Frees cfg and the strings resolve returned from it. NULL is fine. */
+/** Frees cfg and the strings resolve returned from it. NULL is fine. */
 PSYNC_API void psync_redis_db_config_free(struct psync_redis_db_config *cfg);
 
-/* Where a database lives. Set sz to sizeof(struct psync_redis_db_location). */
+/** Where a database lives. Set sz to sizeof(struct psync_redis_db_location). */
 struct psync_redis_db_location {
-	size_t sz;
-	const char *instance;    /* the instance's name ("redis"; "default" for an address) */
-	const char *unix_socket; /* NULL when the instance is reached over TCP */
-	const char *hostname;    /* NULL when reached over a unix socket */
-	int port;
-	int id;                  /* the database number (SELECT) */
-	const char *separator;   /* between table and key */
+	size_t sz;               /**< sizeof(struct psync_redis_db_location) */
+	const char *instance;    /**< the instance's name ("redis"; "default" for an address) */
+	const char *unix_socket; /**< NULL when the instance is reached over TCP */
+	const char *hostname;    /**< NULL when reached over a unix socket */
+	int port;                /**< TCP port; not used over a unix socket */
+	int id;                  /**< the database number (SELECT) */
+	const char *separator;   /**< between table and key */
 };
 
-/* Fills ret for db. -ENOENT for an unknown database, -EINVAL for bad arguments. */
+/** Fills ret for db. -ENOENT for an unknown database, -EINVAL for bad arguments.
+ * ret->sz must be set; at most that much is filled. Never blocks. */
 PSYNC_API int psync_redis_db_config_resolve(const struct psync_redis_db_config *cfg,
 					    const char *db, struct psync_redis_db_location *ret);
 
