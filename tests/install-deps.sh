@@ -13,6 +13,7 @@ packages="gcc g++ make meson ninja-build pkg-config
 	libcriterion-dev redis-server iproute2 binutils curl"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
+packages="$packages doxygen" # builds the API reference (docs/), failing on an undocumented symbol
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >/dev/null
 # shellcheck disable=SC2086
