@@ -6,11 +6,20 @@
 # every struct member too ("db.3", "count.3"; only links named after the
 # library's own symbols are kept), and names header pages after the bare file
 # ("sink.h.3" becomes "libportsync-sink.h.3").
-# usage: run-doxygen.sh DOXYGEN DOXYFILE OUTPUT_DIRECTORY
+# usage: run-doxygen.sh DOXYGEN DOXYFILE OUTPUT_DIRECTORY HEADER...
 set -eu
 doxygen=$1
 doxyfile=$2
 out=$3
+shift 3
+# Doxygen says nothing of the undocumented symbols of a header that has no
+# @file comment: it leaves the whole header out. So each must have one.
+for header in "$@"; do
+	if ! grep -q '^ \* @file$' "$header"; then
+		echo "$header: error: no @file doc comment; its symbols would go unchecked" >&2
+		exit 1
+	fi
+done
 rm -rf "$out/html" "$out/man3"
 "$doxygen" "$doxyfile"
 cd "$out/man3"

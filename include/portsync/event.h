@@ -75,8 +75,8 @@ struct psync_link_event {
 /**
  * The name of an event type.
  *
- * @return "newlink", "dellink", "dump_done" or "overrun", a static string;
- *         NULL for an unknown value.
+ * @return the name, "newlink", "dellink", "dump_done" or "overrun", a static
+ *         string; NULL for an unknown value.
  */
 PSYNC_API const char *psync_event_type_to_string(enum psync_event_type type);
 /**
@@ -90,8 +90,9 @@ PSYNC_API int psync_event_type_from_string(const char *name, enum psync_event_ty
 /**
  * The RFC 2863 name of an IF_OPER_* value, as iproute2 prints it.
  *
- * @return "UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING",
- *         "DORMANT" or "UP", a static string; NULL for a value above 6.
+ * @return the name, "UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN",
+ *         "TESTING", "DORMANT" or "UP", a static string; NULL for a value
+ *         above 6.
  */
 PSYNC_API const char *psync_operstate_to_string(uint8_t operstate);
 /**

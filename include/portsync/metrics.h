@@ -67,8 +67,8 @@ enum psync_health {
 	PSYNC_HEALTH_UNHEALTHY = 3, /**< the sink cannot reach its store */
 };
 
-/** "healthy", "degraded", "unhealthy" (static strings); "unknown" for another
- * value. Thread-safe. */
+/** The name of a health value: "healthy", "degraded", "unhealthy" (static
+ * strings); "unknown" for another value. Thread-safe. */
 PSYNC_API const char *psync_health_to_string(enum psync_health health);
 
 /**

@@ -255,8 +255,8 @@ PSYNC_API const char *psync_sink_get_name(const struct psync_sink *sink);
 /** The impl given to psync_sink_new, still owned by the sink; NULL when sink is NULL. */
 PSYNC_API void *psync_sink_get_impl(const struct psync_sink *sink);
 
-/** "set", "del", "producer_set", "producer_del" (static strings); NULL when
- * unknown. Thread-safe. */
+/** The name of a write op: "set", "del", "producer_set", "producer_del"
+ * (static strings); NULL when unknown. Thread-safe. */
 PSYNC_API const char *psync_write_op_to_string(enum psync_write_op op);
 
 PSYNC_END_DECLS
