@@ -30,5 +30,6 @@ for page in *.3; do
 	*) if head -n 1 "$page" | grep -q '^\.so '; then rm -f "$page"; fi ;;
 	esac
 done
-# Links to a header page follow it.
-sed -i 's|^\.so man3/\([a-z_]*\.h\.3\)$|.so man3/libportsync-\1|' ./*.3
+# Links to a header page follow it. Doxygen writes a leading " as ', which
+# troff takes for a request: \& makes it text.
+sed -i -e 's|^\.so man3/\([a-z_]*\.h\.3\)$|.so man3/libportsync-\1|' -e "s/^'/\\\\\&'/" ./*.3

@@ -6,13 +6,13 @@
  * @file
  * Macros every public header uses, and the error model of the whole API.
  *
- * Error model, once for the whole API (the guide's @ref errors "error model"
- * says more): functions returning int return >= 0 on success and a negative
- * errno value on failure. Out-parameters named ret_* (or ret) come last and are
- * left untouched when the call fails. Every *_new has a *_free that accepts
- * NULL. Nothing in the library prints, exits or installs signal handlers.
- * Objects are not thread-safe: use each from one thread at a time (the guide's
- * @ref threads "threads and blocking").
+ * Error model, once for the whole API (see @ref errors in the guide for more):
+ * functions returning int return >= 0 on success and a negative errno value on
+ * failure. Out-parameters named ret_* (or ret) come last and are left
+ * untouched when the call fails. Every *_new has a *_free that accepts NULL.
+ * Nothing in the library prints, exits or installs signal handlers. Objects
+ * are not thread-safe: use each from one thread at a time (see @ref threads
+ * in the guide).
  */
 
 #if defined(PSYNC_BUILDING_LIBRARY)

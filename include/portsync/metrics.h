@@ -38,7 +38,8 @@ struct psync_histogram {
 	uint64_t sum;   /**< their sum (wraps after 2^64) */
 	uint64_t min;   /**< the smallest, 0 when empty */
 	uint64_t max;   /**< the largest, 0 when empty */
-	uint64_t buckets[PSYNC_HISTOGRAM_BUCKETS]; /**< values per bucket, see psync_histogram_bucket_lower() */
+	/** values per bucket; bucket i holds psync_histogram_bucket_lower(i) .. _upper(i) */
+	uint64_t buckets[PSYNC_HISTOGRAM_BUCKETS];
 };
 
 /** Empties h. A zeroed struct is an empty histogram too. NULL is ignored. */
@@ -115,7 +116,7 @@ struct psync_metrics {
 	uint64_t latency_max_ns;   /**< largest */
 
 	enum psync_health health;  /**< the worst condition now */
-	char health_reason[128]; /**< "" when healthy */
+	char health_reason[128]; /**< why it is not healthy, "" when healthy */
 	int sink_connected;      /**< 1 when the sink reports it can reach its store */
 	char last_error[128];    /**< the last failure a write reported, "" when none */
 

@@ -5,12 +5,12 @@
 /**
  * @file
  * The pipeline: source -> policy -> sink, driven from the caller's event loop
- * through one fd, one dispatch call and one timeout (the guide's
- * @ref event-loop "embedding in an event loop").
+ * through one fd, one dispatch call and one timeout (see @ref event-loop in
+ * the guide).
  *
  * A pipeline and the source, policy and sink it owns are one object for
  * threads: use them from one thread at a time; distinct pipelines may run on
- * distinct threads (the guide's @ref threads "threads and blocking").
+ * distinct threads (see @ref threads in the guide).
  */
 
 #include <stddef.h>

@@ -10,7 +10,7 @@
  *
  * A policy's methods run inside the pipeline's calls (psync_pipeline_start,
  * psync_pipeline_dispatch), on the thread that makes them; a policy is used
- * from one thread at a time (the guide's @ref threads "threads and blocking").
+ * from one thread at a time (see @ref threads in the guide).
  */
 
 #include <stddef.h>

@@ -36,8 +36,9 @@ PSYNC_BEGIN_DECLS
  * Blocking: psync_pipeline_start() with this policy blocks on its start-up
  * reads (psync_sink_wait(), up to start_timeout_ms per round) and in the
  * set_link_down calls it makes for old links (psync_netlink_set_link_down()
- * blocks for one netlink round trip each); per event, nothing blocks. Its callbacks run on the thread that drives the pipeline; use it,
- * with its pipeline, from one thread at a time.
+ * blocks for one netlink round trip each); per event, nothing blocks. Its
+ * callbacks run on the thread that drives the pipeline; use it, with its
+ * pipeline, from one thread at a time.
  */
 
 /** A link that existed before start, as the daemon listed it. */

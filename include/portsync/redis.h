@@ -69,7 +69,7 @@ PSYNC_BEGIN_DECLS
  */
 struct psync_redis_options {
 	size_t sz; /**< sizeof(struct psync_redis_options) */
-	/** "unix:/path", "/path" or "host:port" ("[v6addr]:port"); NULL: use db_config */
+	/** Where Redis is: "unix:/path", "/path" or "host:port" ("[v6addr]:port"); NULL: use db_config */
 	const char *address;
 	/** database_config.json, when address is NULL; NULL: PSYNC_REDIS_DEFAULT_DB_CONFIG */
 	const char *db_config;

@@ -6,13 +6,12 @@
  * @file
  * Sinks: where keyed state writes go. A sink is an ops table and an
  * implementation behind one handle; the Redis and memory sinks are built this
- * way, and so is any sink of your own (the guide's @ref custom-sink
- * "writing a sink").
+ * way, and so is any sink of your own (see @ref custom-sink in the guide).
  *
  * A sink applies keyed state writes: the key TABLE<sep>key lives in a named
  * database ("APPL_DB", "STATE_DB", ...); the sink knows each database's
  * separator. A sink is used from one thread at a time; once a pipeline owns it,
- * it is the pipeline's (the guide's @ref threads "threads and blocking").
+ * it is the pipeline's (see @ref threads in the guide).
  */
 
 #include <stddef.h>

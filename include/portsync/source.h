@@ -9,7 +9,7 @@
  * this way, and so is any source of your own.
  *
  * A source is used from one thread at a time; once a pipeline owns it, it is
- * the pipeline's (see the guide's @ref threads "threads and blocking").
+ * the pipeline's (see @ref threads in the guide).
  * Dispatching never blocks.
  */
 
