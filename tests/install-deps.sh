@@ -14,6 +14,7 @@ packages="gcc g++ make meson ninja-build pkg-config
 	libcriterion-dev redis-server iproute2 binutils curl"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
+packages="$packages doxygen" # builds the API reference (docs/), failing on an undocumented symbol
 verbose=""
 [ "${1:-}" != "--verbose" ] || verbose=1
 apt_get() {

@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 tests/install-deps.sh
 
-features="-Dnetlink=enabled -Dredis=enabled -Ddaemon=enabled -Dtests=enabled -Dwerror=true --wrap-mode=nodownload"
+features="-Dnetlink=enabled -Dredis=enabled -Ddaemon=enabled -Dtests=enabled -Ddocs=enabled -Dwerror=true --wrap-mode=nodownload"
 passed=0
 failed=0
 cases=0

@@ -8,33 +8,43 @@
 #include <portsync/common.h>
 #include <portsync/metrics.h>
 
+/**
+ * @file
+ * Metrics in the Prometheus text exposition format, for any daemon that
+ * embeds the library: take a struct psync_metrics with
+ * psync_pipeline_get_metrics(), format it with
+ * psync_metrics_format_prometheus(), serve the text.
+ */
+
 PSYNC_BEGIN_DECLS
 
-/*
+/**
  * How to format metrics. The caller sets sz to sizeof(struct
  * psync_prometheus_options); members beyond sz, and zero members, take their
  * defaults, so programs built against older headers keep working.
  */
 struct psync_prometheus_options {
-	size_t sz;
-	const char *prefix;    /* metric name prefix; NULL: "portsyncd" */
-	uint64_t memory_bytes; /* the <prefix>_memory_bytes gauge; 0: not emitted */
+	size_t sz;             /**< sizeof(struct psync_prometheus_options) */
+	const char *prefix;    /**< metric name prefix; NULL: "portsyncd" */
+	uint64_t memory_bytes; /**< the `<prefix>_memory_bytes` gauge; 0: not emitted */
 };
 
-/*
+/**
  * Writes m in the Prometheus text exposition format (version 0.0.4) to buf,
  * like snprintf: returns the length the whole output needs, without the NUL;
  * the output is cut when that is >= len, and buf is NUL-terminated whenever
  * len > 0. buf may be NULL when len is 0, to ask for the length.
  *
  * Emitted, each with # HELP and # TYPE:
- *   <prefix>_event_latency_us       summary: quantiles 0.5 0.9 0.99 0.999, _sum, _count
- *   <prefix>_event_latency_max_us   gauge
- *   <prefix>_event_latency_seconds  histogram: le 10us .. 1s and +Inf, _sum, _count
- *   <prefix>_throughput_eps, _memory_bytes, _health_status (1 healthy, 2
- *   degraded, 3 unhealthy), _health_reason{reason="..."} 1, _queue_depth,
- *   _in_flight, _sink_connected, _uptime_seconds, _keys_tracked   gauges
- *   <prefix>_events_received_total and the other counters of struct psync_metrics
+ * @verbatim
+   <prefix>_event_latency_us       summary: quantiles 0.5 0.9 0.99 0.999, _sum, _count
+   <prefix>_event_latency_max_us   gauge
+   <prefix>_event_latency_seconds  histogram: le 10us .. 1s and +Inf, _sum, _count
+   <prefix>_throughput_eps, _memory_bytes, _health_status (1 healthy, 2
+   degraded, 3 unhealthy), _health_reason{reason="..."} 1, _queue_depth,
+   _in_flight, _sink_connected, _uptime_seconds, _keys_tracked   gauges
+   <prefix>_events_received_total and the other counters of struct psync_metrics
+   @endverbatim
  *
  * Histogram buckets: a value counts toward le="x" only when the whole
  * psync_histogram bucket holding it lies at or below x (its upper bound <=
@@ -46,7 +56,11 @@ struct psync_prometheus_options {
  * NULL for the defaults. Errors: -EINVAL when m is NULL or too small, buf is
  * NULL with len > 0, opts->sz is too small to hold sz, or the prefix is not a
  * valid metric name; -EOVERFLOW when the output would exceed INT_MAX.
- * Thread-safe: reads only its arguments.
+ * Thread-safe: reads only its arguments. Never blocks or allocates.
+ *
+ * @return the length the whole output needs, without the NUL.
+ * @retval -EINVAL see above.
+ * @retval -EOVERFLOW the output would exceed INT_MAX bytes.
  */
 PSYNC_API int psync_metrics_format_prometheus(const struct psync_metrics *m,
 					      const struct psync_prometheus_options *opts,
