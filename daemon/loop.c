@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "metrics_page.h"
 #include "notify.h"
+#include "outage.h"
 #include "summary.h"
 
 #define TICK_MS 1000
@@ -31,6 +32,7 @@ struct tick_state {
 	uint64_t watchdog_ms; /* 0: no watchdog */
 	int ready_sent;
 	enum psync_health last_health; /* as STATUS= last said */
+	struct outage outage;
 	uint64_t next_trim, events_at_trim;
 };
 
@@ -156,6 +158,7 @@ static void tick(struct loop *l, struct tick_state *t, uint64_t now)
 	if (read_metrics(l, &m) < 0)
 		return;
 	check_ready(t, &m);
+	outage_check(&t->outage, &m, now * 1000000);
 	release_heap(t, &m, now);
 	/* The watchdog watches this loop, not Redis: a Redis outage is ridden out
 	 * (and told in STATUS= and /health), a restart would not end it. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -922,5 +923,135 @@ Test(cli, shutdown_lines_survive_a_flood_and_suppression_is_reported_rarely)
 	cr_assert_leq(count(daemon_log, "suppressed "), 2, "at most one report per 10 s, and one at exit: %s",
 		      daemon_log);
 	cr_assert_geq(count(daemon_log, "suppressed "), 1, "the flood was limited");
+	daemon_finish(&d);
+}
+
+/* ---- Redis faults: the final state is exact, and every outage is told ---- */
+
+static void redis_config_set(struct daemon_run *d, const char *name, const char *value)
+{
+	redisContext *c = redis_server_client(&d->srv, 0, NULL);
+	redisReply *r = redisCommand(c, "CONFIG SET %s %s", name, value);
+
+	cr_assert(r && r->type == REDIS_REPLY_STATUS, "CONFIG SET %s %s", name, value);
+	freeReplyObject(r);
+	redisFree(c);
+}
+
+/* STATE_DB admin_status of each port equals the kernel's, within ms. */
+static int state_matches_kernel(struct daemon_run *d, const char *const *ports, size_t n, int ms)
+{
+	redisContext *c = redis_server_client(&d->srv, 6, NULL);
+	int ok = 0;
+
+	for (int waited = 0; c && !ok && waited <= ms; waited += 100) {
+		ok = 1;
+		for (size_t i = 0; ok && i < n; i++) {
+			redisReply *r = redisCommand(c, "HGET PORT_TABLE|%s admin_status", ports[i]);
+			struct netns_link *links = NULL;
+			int k = netns_snapshot(&links), up = -1;
+
+			for (int j = 0; j < k; j++)
+				if (strcmp(links[j].name, ports[i]) == 0)
+					up = (links[j].flags & IFF_UP) != 0;
+			free(links);
+			ok = r && r->type == REDIS_REPLY_STRING && up >= 0 &&
+			     strcmp(r->str, up ? "up" : "down") == 0;
+			freeReplyObject(r);
+		}
+		if (!ok)
+			usleep(100000);
+	}
+	redisFree(c);
+	return ok;
+}
+
+Test(cli, refusals_are_retried_until_they_land_and_are_told, .timeout = 90)
+{
+	static const char *const ports[] = { "Ethernet0", "Ethernet4" };
+	struct daemon_run d = { 0 };
+	static char body[4096];
+
+	daemon_start_with(&d, NULL, "");
+	int a = publishing_port(&d, "Ethernet0"), b = publishing_port(&d, "Ethernet4");
+	cr_assert(state_matches_kernel(&d, ports, 2, 2000));
+	redis_config_set(&d, "maxmemory-policy", "noeviction");
+	redis_config_set(&d, "maxmemory", "1");
+	netns_link_set_up(a, true);
+	for (int i = 0; i < 7; i++)
+		netns_link_set_up(b, i % 2 == 0);
+	sleep(12);
+	cr_assert_eq(http_get(d.port, "/health", body, sizeof(body)), 503, "%s", body);
+	cr_assert_not_null(strstr(body, "refusing writes"), "%s", body);
+	cr_assert_not_null(strstr(body, "OOM"), "%s", body);
+	redis_config_set(&d, "maxmemory", "0");
+	cr_assert(state_matches_kernel(&d, ports, 2, 3000), "every refused write landed");
+	usleep(1500000);
+	cr_assert_eq(http_get(d.port, "/health", body, sizeof(body)), 200, "%s", body);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_eq(count(daemon_log, "Redis outage: sink refusing writes"), 1, "%s", daemon_log);
+	cr_assert_eq(count(daemon_log, "Redis outage over after 1"), 1, "one end line, 12-13 s: %s",
+		     daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "0 failed"), "nothing given up: %s", daemon_log);
+	daemon_finish(&d);
+}
+
+Test(cli, a_stopped_redis_is_unhealthy_within_the_deadline_then_recovers, .timeout = 120)
+{
+	static const char *const ports[] = { "Ethernet0" };
+	struct daemon_run d = { 0 };
+	static char body[4096];
+	int healthy = 0;
+
+	daemon_start_with(&d, NULL, "[redis]\nreply_timeout_ms = 2000\n");
+	int a = publishing_port(&d, "Ethernet0");
+	cr_assert(state_matches_kernel(&d, ports, 1, 2000));
+	cr_assert_eq(redis_server_pause(&d.srv), 0);
+	netns_link_set_up(a, true);
+	sleep(4); /* the deadline, and a tick */
+	cr_assert_eq(http_get(d.port, "/health", body, sizeof(body)), 503, "%s", body);
+	cr_assert_not_null(strstr(body, "not answering"), "%s", body);
+	sleep(26);
+	netns_link_set_up(a, false);
+	netns_link_set_up(a, true);
+	netns_link_set_up(a, false);
+	cr_assert_eq(redis_server_resume(&d.srv), 0);
+	cr_assert(state_matches_kernel(&d, ports, 1, 10000), "the state after the stop is exact");
+	for (int i = 0; i < 50 && !healthy; i++) {
+		usleep(200000);
+		healthy = http_get(d.port, "/health", body, sizeof(body)) == 200;
+	}
+	cr_assert(healthy, "%s", body);
+	usleep(1200000); /* the end is told at the next tick */
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_geq(count(daemon_log, "Redis outage: "), 1, "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "Redis outage over after"), "%s", daemon_log);
+	daemon_finish(&d);
+}
+
+Test(cli, a_latency_spike_clears_from_health_after_the_window, .timeout = 60)
+{
+	struct daemon_run d = { 0 };
+	static char body[4096];
+	int healthy = 0;
+
+	daemon_start_with(&d, NULL, "[health]\np99_degraded_us = 200000\nwindow_s = 4\n");
+	int a = publishing_port(&d, "Ethernet0");
+	usleep(300000);
+	cr_assert_eq(redis_server_pause(&d.srv), 0);
+	netns_link_set_up(a, true);
+	usleep(1000000);
+	cr_assert_eq(redis_server_resume(&d.srv), 0);
+	usleep(500000);
+	cr_assert_eq(http_get(d.port, "/health", body, sizeof(body)), 200);
+	cr_assert_not_null(strstr(body, "degraded: p99 latency"), "%s", body);
+	for (int i = 0; i < 40 && !healthy; i++) {
+		netns_link_set_up(a, i % 2 == 0);
+		usleep(200000);
+		healthy = http_get(d.port, "/health", body, sizeof(body)) == 200 &&
+			  strncmp(body, "healthy", 7) == 0;
+	}
+	cr_assert(healthy, "cleared after the 4 s window: %s", body);
+	cr_assert_eq(daemon_end(&d), 0);
 	daemon_finish(&d);
 }
