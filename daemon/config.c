@@ -52,6 +52,7 @@ static const struct key keys[] = {
 	NUM("redis", "max_in_flight", max_in_flight, 1, 10000000),
 	NUM("redis", "connect_timeout_ms", connect_timeout_ms, 1, 600000),
 	NUM("redis", "reply_timeout_ms", reply_timeout_ms, 1, 600000),
+	NUM("redis", "exit_on_reset", exit_on_reset, 0, 1),
 	NUM("redis", "backoff_min_ms", backoff_min_ms, 1, 600000),
 	NUM("redis", "backoff_max_ms", backoff_max_ms, 1, 3600000),
 	TXT("redis", "password_file", password_file),

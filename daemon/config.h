@@ -19,6 +19,7 @@ struct daemon_config {
 	unsigned max_in_flight;
 	unsigned connect_timeout_ms;
 	unsigned reply_timeout_ms;   /* unanswered this long: unhealthy */
+	unsigned exit_on_reset;      /* 1: exit 1 when Redis comes back empty */
 	unsigned backoff_min_ms;
 	unsigned backoff_max_ms;
 	char password_file[256];

@@ -214,7 +214,9 @@ static int http_due(struct loop *l, const struct pollfd *fds, size_t n)
 	return http_server_timeout_ms(l->http) == 0;
 }
 
-static void serve(struct loop *l)
+/* 0 after SIGTERM or SIGINT; -ESTALE when the store was reset and the
+ * pipeline was told to stop rather than start again. */
+static int serve(struct loop *l)
 {
 	struct tick_state t = { .watchdog_ms = notify_watchdog_usec() / 1000 };
 	struct pollfd fds[MAX_POLLFDS];
@@ -232,8 +234,13 @@ static void serve(struct loop *l)
 		if (poll(fds, n, timeout) < 0 && errno != EINTR)
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 		if (fds[1].revents && handle_signal(l))
-			return;
+			return 0;
 		r = psync_pipeline_dispatch(l->p);
+		if (r == -ESTALE) {
+			log_msg(LOG_ERR, "Redis came back without its data (a new server); exiting "
+				"for the supervisor to restart portsyncd ([redis] exit_on_reset = 1)");
+			return r;
+		}
 		if (r < 0 && r != last_error)
 			log_msg(LOG_WARNING, "dispatch: %s", strerror(-r));
 		last_error = r < 0 ? r : 0;
@@ -268,9 +275,14 @@ static void shut_down(struct loop *l)
 	}
 }
 
-void loop_run(struct loop *l)
+int loop_run(struct loop *l)
 {
+	int r;
+
 	log_limit(1); /* start-up is over: floods are limited from here */
-	serve(l);
+	r = serve(l);
+	if (r < 0)
+		return r;
 	shut_down(l);
+	return 0;
 }

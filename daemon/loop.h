@@ -21,7 +21,8 @@ struct loop {
 
 /* Blocks the signals portsyncd handles and returns a signalfd for them. */
 int loop_open_signals(void);
-/* Serves until SIGTERM or SIGINT, then handles what is queued and flushes. */
-void loop_run(struct loop *l);
+/* Serves until SIGTERM or SIGINT, then handles what is queued and flushes: 0.
+ * -ESTALE when Redis came back empty and [redis] exit_on_reset is set. */
+int loop_run(struct loop *l);
 
 #endif

@@ -133,6 +133,7 @@ static int make_pipeline(const struct daemon_options *o, const struct daemon_con
 		.overrun_degraded_ns = (uint64_t)c->overrun_degraded_s * 1000000000,
 		.p99_degraded_ns = (uint64_t)c->p99_degraded_us * 1000,
 		.health_window_ns = (uint64_t)c->health_window_s * 1000000000,
+		.store_reset = c->exit_on_reset ? PSYNC_STORE_RESET_STOP : PSYNC_STORE_RESET_RESTART,
 	};
 	struct psync_source *source = NULL;
 	struct psync_policy *policy = NULL;
@@ -192,7 +193,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			start_failed("start-up failed: %s", strerror(-r));
 		else
-			loop_run(&l);
+			r = loop_run(&l);
 	}
 	metrics_page_stop(&l);
 	psync_pipeline_free(l.p);

@@ -117,6 +117,13 @@ int psync__policy_start(struct psync_policy *policy, struct psync_pipeline *p);
 int psync__policy_on_event(struct psync_policy *policy, struct psync_pipeline *p,
 			   const struct psync_link_event *ev);
 int psync__policy_on_batch_end(struct psync_policy *policy, struct psync_pipeline *p);
+int psync__policy_on_store_reset(struct psync_policy *policy, struct psync_pipeline *p);
+int psync__policy_rewrites_on_store_reset(const struct psync_policy *policy);
+/* For policies that read and write during start-up: the store was reset (its
+ * generation is no longer the pipeline's); takes the new generation and, when
+ * the policy rewrites on a reset, drops the writes still queued. 1 when it
+ * was reset, 0 when not. */
+int psync__pipeline_take_store_reset(struct psync_pipeline *p);
 
 /* SONiC's standard databases (sonic_databases.c). */
 struct psync__sonic_db {

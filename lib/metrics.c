@@ -185,6 +185,8 @@ void psync__metrics_summarise(const struct psync__metrics *m, const struct psync
 	out->writes_retried = m->writes_retried;
 	out->writes_coalesced = m->writes_coalesced;
 	out->reads = m->reads;
+	out->store_resets = m->store_resets;
+	out->writes_dropped = m->writes_dropped;
 	out->queue_depth = x->queue_depth;
 	out->in_flight = x->in_flight;
 	out->keys_tracked = x->keys_tracked;

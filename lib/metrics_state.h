@@ -20,6 +20,7 @@ struct psync__metrics {
 	uint64_t events_received, events_ignored, overruns, resyncs, dumps;
 	uint64_t writes_submitted, writes_acked, writes_failed, writes_retried, writes_coalesced;
 	uint64_t reads;
+	uint64_t store_resets, writes_dropped;
 	uint64_t last_overrun_ns; /* 0: never */
 	int overrun_pending;      /* an overrun awaits the dump that repairs it */
 	struct psync_histogram latency;

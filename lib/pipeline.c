@@ -27,6 +27,8 @@ struct psync_pipeline {
 	int failed_this_dispatch; /* the streak grows once per dispatch, not per write */
 	unsigned event_writes;    /* writes and reads the current event caused */
 	int first_error;          /* of the current dispatch */
+	uint64_t store_generation; /* of the sink's store, as last seen */
+	int stale;                /* the store was reset and opts.store_reset says stop */
 	volatile sig_atomic_t stop;
 };
 
@@ -64,6 +66,7 @@ static void resolve_options(struct psync_pipeline_options *dst, const struct psy
 	TAKE_OPTION(dst, src, queue_degraded);
 	TAKE_OPTION(dst, src, p99_degraded_ns);
 	TAKE_OPTION(dst, src, health_window_ns);
+	TAKE_OPTION(dst, src, store_reset);
 }
 
 static void note_error(struct psync_pipeline *p, int r)
@@ -147,6 +150,7 @@ PSYNC_API int psync_pipeline_new(struct psync_source *source, struct psync_polic
 	p->policy = policy;
 	p->sink = sink;
 	p->sink_fd = -1;
+	p->store_generation = psync_sink_get_store_generation(sink);
 	resolve_options(&p->opts, opts);
 	psync__wq_init(&p->queue);
 	psync__metrics_init(&p->metrics, psync__now_ns(), p->opts.rate_window_ns,
@@ -278,10 +282,41 @@ static void send_writes(struct psync_pipeline *p)
 	note_error(p, update_sink_interest(p));
 }
 
+int psync__pipeline_take_store_reset(struct psync_pipeline *p)
+{
+	uint64_t gen = psync_sink_get_store_generation(p->sink);
+
+	if (gen == p->store_generation)
+		return 0;
+	p->store_generation = gen;
+	p->metrics.store_resets++;
+	if (psync__policy_rewrites_on_store_reset(p->policy))
+		p->metrics.writes_dropped += psync__wq_drop_queued(&p->queue);
+	p->paused_until_ns = 0;
+	p->failure_streak = 0;
+	p->refused_since_ns = 0;
+	return 1;
+}
+
+/* Right after the sink's dispatch, before anything is sent to the new store:
+ * what the old one acknowledged is gone, and a policy that rewrites it all
+ * makes what is still queued for the old one stale too. A policy that cannot
+ * rewrite keeps today's replay of the queue: the best it can have. */
+static void check_store(struct psync_pipeline *p)
+{
+	if (!psync__pipeline_take_store_reset(p))
+		return;
+	if (p->opts.store_reset == PSYNC_STORE_RESET_STOP)
+		p->stale = 1;
+	else
+		note_error(p, psync__policy_on_store_reset(p->policy, p));
+}
+
 /* Completions first: they make room and decide retries. */
 static void pump_writes(struct psync_pipeline *p)
 {
 	note_error(p, psync_sink_dispatch(p->sink));
+	check_store(p);
 	send_writes(p);
 }
 
@@ -291,9 +326,14 @@ PSYNC_API int psync_pipeline_dispatch(struct psync_pipeline *p)
 
 	if (!p)
 		return -EINVAL;
+	if (p->stale)
+		return -ESTALE;
 	p->first_error = 0;
 	p->failed_this_dispatch = 0;
 	note_error(p, psync_sink_dispatch(p->sink));
+	check_store(p);
+	if (p->stale)
+		return -ESTALE;
 	n = psync_source_dispatch(p->source, p->opts.dispatch_budget, on_source_event, p);
 	note_error(p, n);
 	if (n > 0)

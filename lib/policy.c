@@ -65,6 +65,16 @@ int psync__policy_on_batch_end(struct psync_policy *policy, struct psync_pipelin
 	return HAS_OP(policy->ops, on_batch_end) ? policy->ops->on_batch_end(policy->impl, p) : 0;
 }
 
+int psync__policy_rewrites_on_store_reset(const struct psync_policy *policy)
+{
+	return HAS_OP(policy->ops, on_store_reset);
+}
+
+int psync__policy_on_store_reset(struct psync_policy *policy, struct psync_pipeline *p)
+{
+	return HAS_OP(policy->ops, on_store_reset) ? policy->ops->on_store_reset(policy->impl, p) : 0;
+}
+
 const struct psync_policy_ops *psync__policy_get_ops(const struct psync_policy *policy)
 {
 	return policy->ops;

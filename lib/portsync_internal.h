@@ -51,7 +51,10 @@ struct psync__portsync {
 __attribute__((format(printf, 3, 4))) void psync__portsync_log(struct psync__portsync *ps,
 							       int priority, const char *fmt, ...);
 struct psync__port *psync__portsync_port(struct psync__portsync *ps, const char *name);
-/* Runs the start-up sequence; see portsync_startup.c. */
-int psync__portsync_start(struct psync__portsync *ps, struct psync_pipeline *p);
+/* Runs the start-up sequence; see portsync_startup.c. again: for a store that
+ * lost its data, so the links of this process are not old ones. */
+int psync__portsync_start(struct psync__portsync *ps, struct psync_pipeline *p, int again);
+/* The store lost everything: nothing is known to be in it any more. */
+void psync__portsync_forget_store(struct psync__portsync *ps);
 
 #endif

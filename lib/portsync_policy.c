@@ -355,7 +355,50 @@ static int portsync_on_batch_end(void *impl, struct psync_pipeline *p)
 
 static int portsync_start(void *impl, struct psync_pipeline *p)
 {
-	return psync__portsync_start(impl, p);
+	return psync__portsync_start(impl, p, 0);
+}
+
+static void free_pending(struct psync__port *port)
+{
+	while (!psync__list_empty(&port->pending)) {
+		struct psync__list *n = port->pending.next;
+
+		psync__list_remove(n);
+		free(psync__container_of(n, struct psync__pending_event, link));
+	}
+}
+
+/* Ports stay (an APPL_DB check in flight points at its port), their state
+ * goes: the fresh dump that follows says again what each link is. */
+void psync__portsync_forget_store(struct psync__portsync *ps)
+{
+	for (struct psync__port *port = ps->ports; port; port = port->hh.next) {
+		free_pending(port);
+		port->known = 0;
+		port->waiting = 0;
+		port->published = 0;
+	}
+	ps->st.waiting = 0;
+	ps->st.port_init_done = 0;
+	ps->first_batch_seen = 0;
+	ps->recheck_needed = 0;
+	ps->resync_pending = 0;
+}
+
+/* Redis came back empty: start-up as a fresh process would run it against
+ * this Redis, then a fresh dump for STATE_DB, then PortInitDone again. */
+static int portsync_on_store_reset(void *impl, struct psync_pipeline *p)
+{
+	struct psync__portsync *ps = impl;
+	int r;
+
+	psync__portsync_log(ps, LOG_WARNING, "Redis came back without its data (a new server): "
+			    "running start-up again");
+	psync__portsync_forget_store(ps);
+	r = psync__portsync_start(ps, p, 1);
+	if (r == 0)
+		r = psync_pipeline_request_dump(p);
+	return r == -EOPNOTSUPP ? 0 : r;
 }
 
 static void portsync_destroy(void *impl)
@@ -365,12 +408,7 @@ static void portsync_destroy(void *impl)
 	struct psync__old_link *old, *otmp;
 
 	HASH_ITER(hh, ps->ports, port, ptmp) {
-		while (!psync__list_empty(&port->pending)) {
-			struct psync__list *n = port->pending.next;
-
-			psync__list_remove(n);
-			free(psync__container_of(n, struct psync__pending_event, link));
-		}
+		free_pending(port);
 		HASH_DEL(ps->ports, port);
 		free(port);
 	}
@@ -389,6 +427,7 @@ static const struct psync_policy_ops portsync_ops = {
 	.on_event = portsync_on_event,
 	.on_batch_end = portsync_on_batch_end,
 	.destroy = portsync_destroy,
+	.on_store_reset = portsync_on_store_reset,
 };
 
 /* log_wanted is the first member a caller may lack. */

@@ -36,6 +36,7 @@ struct startup {
 	struct config_port *ports;
 	size_t n_ports;
 	int error;
+	int again;     /* for a store that lost its data, not at process start */
 	char what[96]; /* the read that failed */
 };
 
@@ -67,11 +68,17 @@ static int hget(struct startup *s, const char *db, const char *table, const char
 	return psync_pipeline_read(s->p, &r, on_hget, slot);
 }
 
-/* Sends nothing: waits for the answers to everything already asked. */
+/* Sends nothing: waits for the answers to everything already asked. Answers
+ * that span a store reset mix two servers: -ESTALE, and start-up begins anew. */
 static int wait_answers(struct startup *s)
 {
 	int r = psync_sink_wait(psync_pipeline_get_sink(s->p), s->ps->opts.start_timeout_ms);
 
+	if (psync__pipeline_take_store_reset(s->p)) {
+		psync__portsync_log(s->ps, LOG_WARNING, "start-up: Redis came back without its data "
+				    "(a new server): start-up begins again");
+		return -ESTALE;
+	}
 	if (r == -ETIMEDOUT)
 		psync__portsync_log(s->ps, LOG_ERR, "start-up: no answer from the store within %d ms",
 				    s->ps->opts.start_timeout_ms);
@@ -344,16 +351,29 @@ static int run_steps(struct startup *s)
 	}
 	if (r == 0)
 		r = start_waiting(s);
-	if (r == 0 && !s->ps->st.warm && !s->ps->st.dpu)
+	/* Old interfaces are those of before this process: not the links it has
+	 * seen since, when start-up runs again for a store that lost its data. */
+	if (r == 0 && !s->again && !s->ps->st.warm && !s->ps->st.dpu)
 		r = retire_old_links(s->ps);
 	return r;
 }
 
-int psync__portsync_start(struct psync__portsync *ps, struct psync_pipeline *p)
-{
-	struct startup s = { .ps = ps, .p = p };
-	int r = run_steps(&s);
+/* A store that restarts during start-up again and again is not waited out. */
+#define MAX_STARTS 8
 
-	startup_free(&s);
+int psync__portsync_start(struct psync__portsync *ps, struct psync_pipeline *p, int again)
+{
+	int r = -ESTALE;
+
+	for (int i = 0; i < MAX_STARTS && r == -ESTALE; i++) {
+		struct startup s = { .ps = ps, .p = p, .again = again };
+
+		ps->st.warm = 0;
+		ps->st.waiting = 0;
+		r = run_steps(&s);
+		startup_free(&s);
+		if (r == -ESTALE)
+			psync__portsync_forget_store(ps);
+	}
 	return r;
 }

@@ -310,6 +310,15 @@ static int send_select_checks(struct psync__redis_conn *conn)
 	return ret;
 }
 
+static int send_info(struct psync__redis_conn *conn)
+{
+	const char *argv[] = { "INFO", "server" };
+	size_t len[] = { 4, 6 };
+	int ret = psync__redis_fifo_reserve(&conn->expects, 1);
+
+	return ret < 0 ? ret : append(conn, PSYNC__EXPECT_INFO, NULL, NULL, 2, argv, len);
+}
+
 static void start_handshake(struct psync__redis_conn *conn)
 {
 	int ret;
@@ -321,6 +330,8 @@ static void start_handshake(struct psync__redis_conn *conn)
 		ret = psync__redis_watch_send_config(conn);
 	else if (ret >= 0)
 		ret = psync__redis_conn_send_scripts(conn);
+	if (ret >= 0 && !conn->subscriber)
+		ret = send_info(conn);
 	if (ret >= 0 && !conn->subscriber)
 		ret = send_select_checks(conn);
 	if (ret < 0) {

@@ -133,6 +133,7 @@ enum psync__redis_expect_kind {
 	PSYNC__EXPECT_READ,
 	PSYNC__EXPECT_CONFIG,    /* subscriber: CONFIG GET notify-keyspace-events */
 	PSYNC__EXPECT_SUBSCRIBE, /* subscriber: item is the watch */
+	PSYNC__EXPECT_INFO,      /* INFO server: which server this is (run_id) */
 };
 
 struct psync__redis_expect {
@@ -187,6 +188,7 @@ struct psync__redis_conn {
 	int write_ahead_errno; /* a failed early write, for the flush to report */
 	struct psync__redis_fifo expects;
 	struct psync__list held_reads; /* waiting for the connection to be ready */
+	char run_id[48];      /* of the server last connected to; "" when unknown */
 	char sha_set[48];
 	char sha_del[48];
 	char reason[256];
@@ -212,6 +214,7 @@ struct psync__redis {
 	struct psync__redis_conn *conns; /* one per instance */
 	struct psync__redis_conn *subs;  /* one per instance, for watches; NULL until one */
 	struct psync__list watches;
+	uint64_t store_generation; /* servers that came back as another (a new run_id) */
 	int epfd;
 	char *password;
 	unsigned max_in_flight;
@@ -256,6 +259,10 @@ int psync__redis_conn_send_scripts(struct psync__redis_conn *conn);
 /* One handshake reply was fine. */
 void psync__redis_conn_handshake_step(struct psync__redis_conn *conn);
 size_t psync__redis_conn_pending_output(const struct psync__redis_conn *conn);
+
+/* INFO server's answer: a run_id other than the last one is another server,
+ * which knows nothing of what the last one acknowledged (redis_reply.c). */
+void psync__redis_conn_on_info(struct psync__redis_conn *conn, const redisReply *reply);
 
 /* Handles one reply of conn (redis_reply.c). */
 void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply *reply);

@@ -187,6 +187,21 @@ static void on_read(struct psync__redis_conn *conn, const struct psync__redis_ex
 	}
 }
 
+void psync__redis_conn_on_info(struct psync__redis_conn *conn, const redisReply *reply)
+{
+	const char *at = reply->type == REDIS_REPLY_STRING ? strstr(reply->str, "run_id:") : NULL;
+	char run_id[sizeof(conn->run_id)] = "";
+
+	/* INFO may be renamed away: then a restart cannot be told from a drop. */
+	if (at)
+		snprintf(run_id, sizeof(run_id), "%.*s", (int)strcspn(at + 7, "\r\n"), at + 7);
+	if (run_id[0] && conn->run_id[0] && strcmp(run_id, conn->run_id) != 0)
+		conn->owner->store_generation++;
+	if (run_id[0])
+		memcpy(conn->run_id, run_id, sizeof(run_id));
+	psync__redis_conn_handshake_step(conn);
+}
+
 void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply *reply)
 {
 	struct psync__redis_expect e;
@@ -222,6 +237,9 @@ void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply
 		break;
 	case PSYNC__EXPECT_SUBSCRIBE:
 		psync__redis_watch_on_subscribed(conn, e.item, reply);
+		break;
+	case PSYNC__EXPECT_INFO:
+		psync__redis_conn_on_info(conn, reply);
 		break;
 	}
 }

@@ -277,6 +277,11 @@ static void redis_destroy(void *impl)
 	free(r);
 }
 
+static uint64_t redis_get_store_generation(void *impl)
+{
+	return ((struct psync__redis *)impl)->store_generation;
+}
+
 static const struct psync_sink_ops redis_ops = {
 	.sz = sizeof(struct psync_sink_ops),
 	.name = "redis",
@@ -289,6 +294,7 @@ static const struct psync_sink_ops redis_ops = {
 	.next_timer_ns = redis_next_timer_ns,
 	.get_status = redis_get_status,
 	.destroy = redis_destroy,
+	.get_store_generation = redis_get_store_generation,
 };
 
 /* ---- construction ---- */

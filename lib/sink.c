@@ -214,6 +214,13 @@ PSYNC_API int psync_sink_dispatch(struct psync_sink *sink)
 	return HAS_OP(sink->ops, dispatch) ? sink->ops->dispatch(sink->impl) : 0;
 }
 
+PSYNC_API uint64_t psync_sink_get_store_generation(struct psync_sink *sink)
+{
+	if (!sink || !HAS_OP(sink->ops, get_store_generation))
+		return 0;
+	return sink->ops->get_store_generation(sink->impl);
+}
+
 PSYNC_API int psync_sink_get_status(struct psync_sink *sink, struct psync_sink_status *st)
 {
 	size_t sz;

@@ -591,3 +591,20 @@ enum psync__outcome psync__wq_complete(struct psync__write_queue *q, const struc
 	}
 	return requeue(q, rec);
 }
+
+uint64_t psync__wq_drop_queued(struct psync__write_queue *q)
+{
+	struct psync__list *lists[] = { &q->retry, &q->ready };
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < 2; i++)
+		while (!psync__list_empty(lists[i])) {
+			struct psync__write_rec *rec =
+				psync__container_of(lists[i]->next, struct psync__write_rec, link);
+
+			unlink_rec(q, rec);
+			retire(q, rec);
+			n++;
+		}
+	return n;
+}

@@ -79,6 +79,9 @@ void psync__wq_unsubmit(struct psync__write_queue *q, struct psync__write_rec *r
  * -EPIPE) uses no attempt.
  * On -ENOMEM while requeueing the write is given up (PSYNC__FAILED).
  */
+/* Retires every write not in flight (the store they were for is gone);
+ * returns how many. */
+uint64_t psync__wq_drop_queued(struct psync__write_queue *q);
 enum psync__outcome psync__wq_complete(struct psync__write_queue *q, const struct psync_write *w,
 				       int status, int transient, unsigned max_attempts);
 

@@ -1055,3 +1055,211 @@ Test(cli, a_latency_spike_clears_from_health_after_the_window, .timeout = 60)
 	cr_assert_eq(daemon_end(&d), 0);
 	daemon_finish(&d);
 }
+
+/* ---- Redis restarted empty: start-up runs again, as a fresh start would ---- */
+
+static void seed_config_ports(struct redis_server *srv, unsigned n)
+{
+	redisContext *c = redis_server_client(srv, 4, NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		redisAppendCommand(c, "HSET PORT|Ethernet%u lanes %u speed 100000 alias etp%u", 4 * i, i, i);
+	for (unsigned i = 0; i < n; i++) {
+		redisReply *r = NULL;
+
+		cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	redisFree(c);
+}
+
+static long long db_count(struct redis_server *srv, int db, const char *pattern)
+{
+	redisContext *c = redis_server_client(srv, db, NULL);
+	redisReply *r = redisCommand(c, "KEYS %s", pattern);
+	long long n = r && r->type == REDIS_REPLY_ARRAY ? (long long)r->elements : -1;
+
+	freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
+static const char *db_hget(struct redis_server *srv, int db, const char *key, const char *field)
+{
+	static char value[4][64];
+	static int next;
+	redisContext *c = redis_server_client(srv, db, NULL);
+	redisReply *r = redisCommand(c, "HGET %s %s", key, field);
+	char *v = value[next++ % 4];
+
+	snprintf(v, 64, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
+	freeReplyObject(r);
+	redisFree(c);
+	return v;
+}
+
+static void flush_db(struct redis_server *srv, int db)
+{
+	redisContext *c = redis_server_client(srv, db, NULL);
+
+	freeReplyObject(redisCommand(c, "FLUSHDB"));
+	redisFree(c);
+}
+
+/* Until APPL_DB holds PortConfigDone (in the key set, staged or consumed). */
+static int wait_port_config_done(struct redis_server *srv, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 50) {
+		if (db_count(srv, 0, "*PORT_TABLE:PortConfigDone") > 0)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* The fresh-start state of a Redis holding n CONFIG_DB ports whose netdevs
+ * exist: APPL_DB has exactly those ports, PortConfigDone count=n and
+ * PortInitDone; STATE_DB has each port as the kernel has it. */
+static void assert_fresh_start_state(struct daemon_run *d, unsigned n, const int *idx)
+{
+	redisContext *appl = redis_server_client(&d->srv, 0, NULL);
+	const char *names[8];
+	char buf[8][16];
+
+	cr_assert(wait_port_config_done(&d->srv, 5000), "PortConfigDone in the new Redis");
+	cr_assert_eq(redis_server_consume_port_table(appl), 0);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "Ethernet%u", 4 * i);
+		names[i] = buf[i];
+		/* events after orchagent took the port, whatever its state was */
+		netns_link_set_up(idx[i], false);
+		netns_link_set_up(idx[i], true);
+		netns_link_set_up(idx[i], i % 2 == 0);
+	}
+	if (!state_matches_kernel(d, names, n, 5000)) {
+		daemon_end(d);
+		cr_assert_fail("STATE_DB differs from the kernel: %s", daemon_log);
+	}
+	usleep(300000);
+	cr_assert_eq(redis_server_consume_port_table(appl), 0);
+	redisFree(appl);
+	cr_assert_eq(db_count(&d->srv, 0, "PORT_TABLE:Ethernet*"), n, "only the new Redis' ports");
+	cr_assert_eq(db_count(&d->srv, 0, "_PORT_TABLE:*"), 0);
+	cr_assert_str_eq(db_hget(&d->srv, 0, "PORT_TABLE:PortConfigDone", "count"), "8");
+	cr_assert_str_eq(db_hget(&d->srv, 0, "PORT_TABLE:PortInitDone", "lanes"), "0");
+	cr_assert_str_eq(db_hget(&d->srv, 6, "WARM_RESTART_TABLE|portsyncd", "restore_count"), "0");
+	cr_assert_eq(db_count(&d->srv, 6, "PORT_TABLE|*"), n);
+}
+
+/* Links for the 8 ports, made while the daemon runs (so they are not old). */
+static void make_links(int *idx, unsigned n)
+{
+	char name[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "Ethernet%u", 4 * i);
+		idx[i] = netns_link_add(name, "ifb");
+	}
+}
+
+/* Freezes the daemon while Redis restarts empty and is given its CONFIG_DB,
+ * as SONiC's config reload would, so the daemon meets the new server only
+ * once it is set up. */
+static void restart_redis_empty_under(struct daemon_run *d)
+{
+	kill(d->pid, SIGSTOP);
+	cr_assert_eq(redis_server_restart(&d->srv), 0);
+	seed_config_ports(&d->srv, 8);
+	kill(d->pid, SIGCONT);
+}
+
+Test(cli, redis_restarted_empty_mid_run_converges_to_a_fresh_start, .timeout = 90)
+{
+	struct daemon_run d = { 0 };
+	int idx[8];
+
+	daemon_start_with(&d, NULL, "");
+	seed_config_ports(&d.srv, 8);
+	kill(d.pid, SIGTERM); /* the first run only seeded: start again with the ports */
+	cr_assert_eq(daemon_end(&d), 0);
+	flush_db(&d.srv, 0);
+	daemon_spawn(&d);
+	cr_assert(wait_port_config_done(&d.srv, 5000));
+	make_links(idx, 8);
+	redisContext *appl = redis_server_client(&d.srv, 0, NULL);
+	cr_assert_eq(redis_server_consume_port_table(appl), 0);
+	redisFree(appl);
+	for (unsigned i = 0; i < 8; i++)
+		netns_link_set_up(idx[i], true);
+	usleep(500000);
+	cr_assert_str_eq(db_hget(&d.srv, 0, "_PORT_TABLE:PortInitDone", "lanes"), "0");
+
+	restart_redis_empty_under(&d);
+	assert_fresh_start_state(&d, 8, idx);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_not_null(strstr(daemon_log, "Redis came back without its data"), "%s", daemon_log);
+	cr_assert_eq(count(daemon_log, "portsyncd: PortInitDone"), 2, "once per start-up run: %s",
+		     daemon_log);
+	daemon_finish(&d);
+}
+
+/* The daemon is frozen when MONITOR shows the first command of a start-up
+ * step, with 10,000 CONFIG_DB ports so that each step lasts. */
+static void restart_redis_empty_at(const char *step)
+{
+	struct daemon_run d = { 0 };
+	redisContext *mon;
+	redisReply *r;
+	int idx[8], seen = 0;
+
+	daemon_start_with(&d, NULL, "");
+	kill(d.pid, SIGTERM);
+	cr_assert_eq(daemon_end(&d), 0);
+	flush_db(&d.srv, 0);
+	seed_config_ports(&d.srv, 10000);
+	mon = redis_server_client(&d.srv, 0, NULL);
+	freeReplyObject(redisCommand(mon, "MONITOR"));
+	daemon_spawn(&d);
+	while (!seen && redisGetReply(mon, (void **)&r) == REDIS_OK) {
+		seen = r->type == REDIS_REPLY_STATUS && strstr(r->str, step);
+		freeReplyObject(r);
+	}
+	redisFree(mon);
+	cr_assert(seen, "%s", step);
+	restart_redis_empty_under(&d);
+	cr_assert(wait_port_config_done(&d.srv, 10000));
+	make_links(idx, 8);
+	assert_fresh_start_state(&d, 8, idx);
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_eq(count(daemon_log, "portsyncd: PortInitDone"), 1, "%s: %s", step, daemon_log);
+	cr_assert_null(strstr(daemon_log, "count=10000"), "no answer of the old server is used");
+	daemon_finish(&d);
+}
+
+Test(cli, redis_restarted_empty_while_config_db_is_read, .timeout = 90)
+{
+	restart_redis_empty_at("\"HGETALL\" \"PORT|");
+}
+
+Test(cli, redis_restarted_empty_while_appl_db_is_written, .timeout = 90)
+{
+	restart_redis_empty_at("\"EVALSHA\"");
+}
+
+Test(cli, redis_restarted_empty_while_ports_are_pruned, .timeout = 90)
+{
+	restart_redis_empty_at("\"admin_status\"");
+}
+
+Test(cli, exit_on_reset_exits_one_for_the_supervisor, .timeout = 60)
+{
+	struct daemon_run d = { 0 };
+
+	daemon_start_with(&d, NULL, "[redis]\nexit_on_reset = 1\n");
+	cr_assert_eq(redis_server_restart(&d.srv), 0);
+	sleep(2); /* the reconnection backoff is at most 200 ms */
+	cr_assert_eq(daemon_end(&d), 1, "%s", daemon_log);
+	cr_assert_not_null(strstr(daemon_log, "exiting for the supervisor to restart portsyncd"),
+			   "%s", daemon_log);
+	daemon_finish(&d);
+}

@@ -110,17 +110,10 @@ static void config_port(const char *name, const char *lanes)
 	cmd(config, "HSET PORT|%s lanes %s speed 100000 alias etp-%s mtu 9100", name, lanes, name);
 }
 
-/* orchagent: what ConsumerStateTable::pops does to APPL_DB PORT_TABLE, in
- * rounds of 128 keys until the key set is empty. */
+/* orchagent: what ConsumerStateTable::pops does to APPL_DB PORT_TABLE. */
 static void consume(void)
 {
-	while (integer(appl, "SCARD %s", "PORT_TABLE_KEY_SET") > 0)
-		cmd(appl, "EVAL %s 0",
-	    "for _, k in ipairs(redis.call('SPOP', 'PORT_TABLE_KEY_SET', 128)) do "
-	    "if redis.call('SREM', 'PORT_TABLE_DEL_SET', k) == 1 then redis.call('DEL', 'PORT_TABLE:' .. k) end "
-	    "local f = redis.call('HGETALL', '_PORT_TABLE:' .. k) "
-	    "if #f > 0 then redis.call('HSET', 'PORT_TABLE:' .. k, unpack(f)) end "
-	    "redis.call('DEL', '_PORT_TABLE:' .. k) end");
+	cr_assert_eq(redis_server_consume_port_table(appl), 0);
 }
 
 static void appl_port(const char *name)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "helpers/redis_server.h"
 #include "sonic.h"
 
 #define CONFIG_DB 4
@@ -65,34 +66,12 @@ int sonic_seed(redisContext *c, unsigned n)
 	return r;
 }
 
-/* The kernel's links indexed by port number; NULL where none. */
-/* ConsumerStateTable's pop, as SONIC_SCHEMA describes it. */
-static const char pop_script[] =
-	"local keys = redis.call('SPOP', 'PORT_TABLE_KEY_SET', 128) "
-	"for _, k in ipairs(keys) do "
-	"  if redis.call('SREM', 'PORT_TABLE_DEL_SET', k) == 1 then redis.call('DEL', 'PORT_TABLE:' .. k) end "
-	"  local f = redis.call('HGETALL', '_PORT_TABLE:' .. k) "
-	"  if #f > 0 then redis.call('HSET', 'PORT_TABLE:' .. k, unpack(f)) end "
-	"  redis.call('DEL', '_PORT_TABLE:' .. k) "
-	"end "
-	"return #keys";
-
 int sonic_consume(redisContext *c)
 {
-	long long popped;
-
-	redisAppendCommand(c, "SELECT %d", APPL_DB);
-	if (replies_ok(c, 1) < 0)
-		return -EIO;
-	do {
-		redisReply *reply = redisCommand(c, "EVAL %s 0", pop_script);
-
-		popped = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
-		freeReplyObject(reply);
-	} while (popped > 0);
-	return popped < 0 ? -EIO : 0;
+	return redis_server_consume_port_table(c);
 }
 
+/* The kernel's links indexed by port number; NULL where none. */
 static const struct genlink_state **links_by_port(const struct genlink_state *links, int n_links,
 						  unsigned n)
 {

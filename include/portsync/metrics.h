@@ -133,6 +133,8 @@ struct psync_metrics {
 	uint64_t sink_stalled_ns;  /**< commands unanswered this long past the sink's deadline, ns */
 	uint64_t refusing_ns;      /**< the store has refused writes (error replies) this long, ns */
 	uint64_t recent_p99_ns;    /**< p99 latency over the pipeline's health window, ns */
+	uint64_t store_resets;     /**< times the store came back without its data (see pipeline.h) */
+	uint64_t writes_dropped;   /**< queued writes dropped because their store was reset */
 };
 
 PSYNC_END_DECLS

@@ -24,6 +24,12 @@
 
 PSYNC_BEGIN_DECLS
 
+/** psync_pipeline_options::store_reset */
+enum psync_store_reset {
+	PSYNC_STORE_RESET_RESTART = 0, /**< rewrite: the policy runs its start-up again */
+	PSYNC_STORE_RESET_STOP = 1,    /**< stop: dispatch returns -ESTALE from then on */
+};
+
 /**
  * Tunables. Set sz to sizeof(struct psync_pipeline_options); a zero field takes
  * the default named beside it. Pass NULL for all defaults.
@@ -45,6 +51,15 @@ struct psync_pipeline_options {
 	/** degraded when the p99 latency over the last health_window_ns exceeds this: 0 = never */
 	uint64_t p99_degraded_ns;
 	uint64_t health_window_ns;   /**< the window p99_degraded_ns is judged over: 60 s */
+	/** What to do when the store turns out to have lost what it acknowledged
+	 * (psync_sink_get_store_generation() changed): PSYNC_STORE_RESET_RESTART
+	 * (the default) lets the policy write everything again
+	 * (psync_policy_ops::on_store_reset), after dropping the writes still
+	 * queued for the old store; a policy without that method has its queue
+	 * sent to the new store instead;
+	 * PSYNC_STORE_RESET_STOP makes every later dispatch return -ESTALE, for a
+	 * program that would rather exit and be restarted. */
+	int store_reset;
 };
 
 /** A pipeline: a source, a policy and a sink, with the writes between them. Opaque. */

@@ -51,6 +51,13 @@ struct psync_policy_ops {
 
 	/** Optional. Release impl. */
 	void (*destroy)(void *impl);
+
+	/** Optional. The store lost everything it had acknowledged (the sink's
+	 * store generation changed: Redis restarted empty). The pipeline has
+	 * dropped the writes it still held; the policy writes what the store must
+	 * hold again, as a fresh start would (it may block, as start does). NULL:
+	 * nothing is rewritten. A negative return is reported by the dispatch. */
+	int (*on_store_reset)(void *impl, struct psync_pipeline *p);
 };
 
 /** A policy: an ops table and its implementation. Opaque. */

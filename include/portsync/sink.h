@@ -149,6 +149,11 @@ struct psync_sink_ops {
 
 	/** Optional. Release impl; pending writes and reads are not completed. */
 	void (*destroy)(void *impl);
+
+	/** Optional. How many times the store behind the sink turned out to be a
+	 * different one since creation (restarted without its data: a new Redis
+	 * run_id): everything it acknowledged before is unknown. NULL: never. */
+	uint64_t (*get_store_generation)(void *impl);
 };
 
 /**
@@ -256,6 +261,13 @@ PSYNC_API int psync_sink_dispatch(struct psync_sink *sink);
  * @retval -EINVAL sink or st is NULL, or st->sz is smaller than its first member.
  */
 PSYNC_API int psync_sink_get_status(struct psync_sink *sink, struct psync_sink_status *st);
+
+/**
+ * How many times the store behind the sink was found to be a different one
+ * (see psync_sink_ops::get_store_generation); 0 for a NULL sink or one that
+ * cannot tell. Does not block.
+ */
+PSYNC_API uint64_t psync_sink_get_store_generation(struct psync_sink *sink);
 /** The ops table's name, borrowed from it; "sink" when it has none or sink is NULL. */
 PSYNC_API const char *psync_sink_get_name(const struct psync_sink *sink);
 /** The impl given to psync_sink_new, still owned by the sink; NULL when sink is NULL. */

@@ -236,3 +236,27 @@ int redis_server_write_db_config(const struct redis_server *srv, char *path, siz
 	fprintf(f, "  },\n  \"VERSION\": \"1.0\"\n}\n");
 	return fclose(f) == 0 ? 0 : -errno;
 }
+
+static const char pop_script[] =
+	"local keys = redis.call('SPOP', 'PORT_TABLE_KEY_SET', 128) "
+	"for _, k in ipairs(keys) do "
+	"  if redis.call('SREM', 'PORT_TABLE_DEL_SET', k) == 1 then redis.call('DEL', 'PORT_TABLE:' .. k) end "
+	"  local f = redis.call('HGETALL', '_PORT_TABLE:' .. k) "
+	"  if #f > 0 then redis.call('HSET', 'PORT_TABLE:' .. k, unpack(f)) end "
+	"  redis.call('DEL', '_PORT_TABLE:' .. k) "
+	"end "
+	"return #keys";
+
+int redis_server_consume_port_table(redisContext *c)
+{
+	redisReply *reply = redisCommand(c, "SELECT 0");
+	long long popped = reply && reply->type == REDIS_REPLY_STATUS ? 1 : -1;
+
+	freeReplyObject(reply);
+	while (popped > 0) {
+		reply = redisCommand(c, "EVAL %s 0", pop_script);
+		popped = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+		freeReplyObject(reply);
+	}
+	return popped < 0 ? -EIO : 0;
+}

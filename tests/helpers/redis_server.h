@@ -39,6 +39,11 @@ int redis_server_resume(struct redis_server *srv);
  * 5 s timeout; NULL on failure. Free with redisFree. */
 redisContext *redis_server_client(const struct redis_server *srv, int db, const char *password);
 
+/* orchagent's step, as SONIC_SCHEMA describes ConsumerStateTable's pop: moves
+ * every APPL_DB PORT_TABLE producer entry into PORT_TABLE:<key>, in rounds of
+ * 128, until the key set is empty. c is left on APPL_DB. 0 or -EIO. */
+int redis_server_consume_port_table(redisContext *c);
+
 /* Writes dir/database_config.json naming this server as instance "redis" with
  * SONiC's usual databases, and puts its path into path. */
 int redis_server_write_db_config(const struct redis_server *srv, char *path, size_t len);
