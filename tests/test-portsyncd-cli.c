@@ -446,7 +446,7 @@ Test(cli, live_metrics_pass_promtool_check_metrics)
 	cr_assert_eq(daemon_stop(&d), 0);
 }
 
-/* legacy_names = 1 adds the names of 0.1; the lint names exactly the two in
+/* legacy_names = 1 adds the earlier names; the lint names exactly the two in
  * microseconds, which is why they are not on the default page. */
 Test(cli, legacy_names_are_the_only_lint_findings)
 {

@@ -19,7 +19,7 @@ struct psync_prometheus_options {
 	size_t sz;
 	const char *prefix;    /* metric name prefix; NULL: "portsyncd" */
 	uint64_t memory_bytes; /* the <prefix>_memory_bytes gauge; 0: not emitted */
-	int legacy_names;      /* nonzero: also the names of 0.1 (see below); 0: not */
+	int legacy_names;      /* nonzero: also the earlier names (see below) */
 };
 
 /*
@@ -38,7 +38,7 @@ struct psync_prometheus_options {
  *   degraded, 3 unhealthy), _health_reason{reason="..."} 1, _queue_depth,
  *   _in_flight, _sink_connected, _uptime_seconds, _keys_tracked   gauges
  *   <prefix>_events_received_total and the other counters of struct psync_metrics
- * With legacy_names, also the names of 0.1, with the same values:
+ * With legacy_names, also the earlier names, with the same values:
  * <prefix>_event_latency_us (summary) and _event_latency_max_us in
  * microseconds, and _throughput_eps; promtool's lint rejects the first two.
  *
