@@ -160,6 +160,9 @@ static void add_steady_rows(const char *name, struct steady_result *ours,
 	add_state_row(name, mismatches);
 }
 
+/* The daemon's own p50/p99 of event -> ack, in seconds on its page. */
+#define LATENCY_QUANTILE "portsyncd_event_latency_quantiles_seconds"
+
 static int scenario_steady(void)
 {
 	const char *name = "1 steady 1k/s";
@@ -174,8 +177,8 @@ static int scenario_steady(void)
 		r = steady_run(w.daemon.pid, count, &ours);
 	if (r == 0)
 		mismatches = world_settle_and_check(&w, QUIET_MS);
-	ours.lib_p50_us = world_metric(&w, "portsyncd_event_latency_us{quantile=\"0.5\"}");
-	ours.lib_p99_us = world_metric(&w, "portsyncd_event_latency_us{quantile=\"0.99\"}");
+	ours.lib_p50_us = 1e6 * world_metric(&w, LATENCY_QUANTILE "{quantile=\"0.5\"}");
+	ours.lib_p99_us = 1e6 * world_metric(&w, LATENCY_QUANTILE "{quantile=\"0.99\"}");
 	world_stop_daemon(&w);
 	if (r == 0) {
 		bare_pid = floor_start(w.redis.socket);

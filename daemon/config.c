@@ -65,6 +65,7 @@ static const struct key keys[] = {
 	TXT("metrics", "listen", listen),
 	NUM("metrics", "summary_interval_s", summary_interval_s, 0, 86400),
 	NUM("metrics", "state_db_stats", state_db_stats, 0, 1),
+	NUM("metrics", "legacy_names", legacy_names, 0, 1),
 	NUM("daemon", "start_timeout_ms", start_timeout_ms, 1, 3600000),
 	NUM("daemon", "flush_timeout_ms", flush_timeout_ms, 0, 600000),
 	NUM("extensions", "carrier_changes", carrier_changes, 0, 1),

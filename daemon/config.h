@@ -35,6 +35,7 @@ struct daemon_config {
 	char listen[64];             /* HTTP /metrics and /health; "" = off */
 	unsigned summary_interval_s; /* periodic log line; 0 = off */
 	unsigned state_db_stats;     /* 1: the summary also into STATE_DB */
+	unsigned legacy_names;       /* 1: /metrics also has the earlier names */
 	/* [daemon] */
 	unsigned start_timeout_ms;
 	unsigned flush_timeout_ms;   /* at SIGTERM */

@@ -48,7 +48,8 @@ static int reserve(size_t len)
 
 static int metrics(const struct psync_metrics *m, struct http_response *resp)
 {
-	struct psync_prometheus_options o = { .sz = sizeof(o), .memory_bytes = resident_bytes() };
+	struct psync_prometheus_options o = { .sz = sizeof(o), .memory_bytes = resident_bytes(),
+					      .legacy_names = (int)page.l->cfg->legacy_names };
 	int need = psync_metrics_format_prometheus(m, &o, NULL, 0);
 
 	if (need < 0 || reserve((size_t)need + 1) < 0)

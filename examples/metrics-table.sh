@@ -11,8 +11,10 @@ curl -fsS --max-time 5 "http://$address/metrics" | awk '
 		name = $1
 		sub(/^portsyncd_/, "", name)
 		value = $2
-		if (value ~ /e[+-]/ || value ~ /\./)
+		if (name ~ /latency/ && name !~ /_count$/ && value != "NaN")  # seconds, to the us
+			value = sprintf("%.6f", value)
+		else if (value ~ /e[+-]/ || value ~ /\./)
 			value = sprintf("%.2f", value)
-		printf "  %-46s %16s\n", name, value
+		printf "  %-50s %12s\n", name, value
 	}
 ' | sort

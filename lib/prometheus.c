@@ -46,6 +46,12 @@ static const struct u64_metric u64_metrics[] = {
 	{ "writes_coalesced_total", "counter", "Writes replaced by a newer write to the same key.",
 	  FIELD(writes_coalesced) },
 	{ "reconnects_total", "counter", "Reconnections of the sink.", FIELD(reconnects) },
+	{ "store_resets_total", "counter",
+	  "Times the store came back without its data (Redis restarted empty).",
+	  FIELD(store_resets) },
+	{ "writes_dropped_total", "counter",
+	  "Queued writes dropped because their store was reset and rewritten.",
+	  FIELD(writes_dropped) },
 	{ "queue_depth", "gauge", "Writes waiting in the pipeline for the sink.",
 	  FIELD(queue_depth) },
 	{ "in_flight", "gauge", "Writes in the sink, not yet acknowledged.", FIELD(in_flight) },
@@ -118,30 +124,51 @@ static void out_label_value(struct out *o, const char *s, size_t max)
 	}
 }
 
-static void format_summary(struct out *o, const char *p, const struct psync_metrics *m)
+/* The latency summary and maximum in one unit. Seconds are the default; the
+ * microsecond names predate the lint and stay for dashboards built on them. */
+struct latency_unit {
+	const char *summary;
+	const char *max;
+	const char *unit;
+	uint64_t ns;
+	int digits;
+};
+
+static const struct latency_unit latency_seconds = {
+	"event_latency_quantiles_seconds", "event_latency_max_seconds", "seconds",
+	PSYNC__NS_PER_SEC, 9,
+};
+
+static const struct latency_unit latency_legacy_us = {
+	"event_latency_us", "event_latency_max_us", "microseconds", 1000, 3,
+};
+
+static void format_summary(struct out *o, const char *p, const struct psync_metrics *m,
+			   const struct latency_unit *u)
 {
 	static const char *const q[] = { "0.5", "0.9", "0.99", "0.999" };
 	const uint64_t v[] = { m->latency_p50_ns, m->latency_p90_ns, m->latency_p99_ns,
 			       m->latency_p999_ns };
 
-	out_head(o, p, "event_latency_us", "summary",
-		 "Latency from an event's receipt to the sink's acknowledgement, in microseconds.");
+	out_printf(o, "# HELP %s_%s Latency from an event's receipt to the sink's "
+		   "acknowledgement since start, in %s.\n# TYPE %s_%s summary\n",
+		   p, u->summary, u->unit, p, u->summary);
 	for (size_t i = 0; i < 4; i++) {
-		out_printf(o, "%s_event_latency_us{quantile=\"%s\"} ", p, q[i]);
+		out_printf(o, "%s_%s{quantile=\"%s\"} ", p, u->summary, q[i]);
 		/* No observations: NaN, as Prometheus clients report empty summaries. */
 		if (m->latency.count)
-			out_scaled(o, v[i], 1000, 3);
+			out_scaled(o, v[i], u->ns, u->digits);
 		else
 			out_printf(o, "NaN\n");
 	}
-	out_printf(o, "%s_event_latency_us_sum ", p);
-	out_scaled(o, m->latency.sum, 1000, 3);
-	out_printf(o, "%s_event_latency_us_count %llu\n", p,
+	out_printf(o, "%s_%s_sum ", p, u->summary);
+	out_scaled(o, m->latency.sum, u->ns, u->digits);
+	out_printf(o, "%s_%s_count %llu\n", p, u->summary,
 		   (unsigned long long)m->latency.count);
-	out_head(o, p, "event_latency_max_us", "gauge",
-		 "The largest latency observed, in microseconds.");
-	out_printf(o, "%s_event_latency_max_us ", p);
-	out_scaled(o, m->latency_max_ns, 1000, 3);
+	out_printf(o, "# HELP %s_%s The largest latency observed, in %s.\n# TYPE %s_%s gauge\n",
+		   p, u->max, u->unit, p, u->max);
+	out_printf(o, "%s_%s ", p, u->max);
+	out_scaled(o, m->latency_max_ns, u->ns, u->digits);
 }
 
 static void format_histogram(struct out *o, const char *p, const struct psync_histogram *h)
@@ -180,9 +207,9 @@ static void format_health(struct out *o, const char *p, const struct psync_metri
 static void format_gauges(struct out *o, const char *p, const struct psync_metrics *m,
 			  uint64_t memory_bytes)
 {
-	out_head(o, p, "throughput_eps", "gauge",
+	out_head(o, p, "events_per_second", "gauge",
 		 "Link events per second over the sliding window.");
-	out_printf(o, "%s_throughput_eps ", p);
+	out_printf(o, "%s_events_per_second ", p);
 	out_double(o, m->events_per_sec);
 	if (memory_bytes) {
 		out_head(o, p, "memory_bytes", "gauge", "Memory the process uses, in bytes.");
@@ -207,6 +234,16 @@ static void format_u64s(struct out *o, const char *p, const struct psync_metrics
 	}
 }
 
+/* The names before the page followed Prometheus' naming rules, on request. */
+static void format_legacy(struct out *o, const char *p, const struct psync_metrics *m)
+{
+	format_summary(o, p, m, &latency_legacy_us);
+	out_head(o, p, "throughput_eps", "gauge",
+		 "Link events per second over the sliding window (old name).");
+	out_printf(o, "%s_throughput_eps ", p);
+	out_double(o, m->events_per_sec);
+}
+
 static int valid_prefix(const char *p)
 {
 	if (!*p || (*p >= '0' && *p <= '9'))
@@ -219,10 +256,11 @@ static int valid_prefix(const char *p)
 }
 
 static int read_options(const struct psync_prometheus_options *opts, const char **prefix,
-			uint64_t *memory_bytes)
+			uint64_t *memory_bytes, int *legacy_names)
 {
 	*prefix = DEFAULT_PREFIX;
 	*memory_bytes = 0;
+	*legacy_names = 0;
 	if (!opts)
 		return 0;
 	if (opts->sz < sizeof(opts->sz))
@@ -231,6 +269,8 @@ static int read_options(const struct psync_prometheus_options *opts, const char 
 		*prefix = opts->prefix;
 	if (psync__has_member(opts->sz, struct psync_prometheus_options, memory_bytes))
 		*memory_bytes = opts->memory_bytes;
+	if (psync__has_member(opts->sz, struct psync_prometheus_options, legacy_names))
+		*legacy_names = opts->legacy_names;
 	return valid_prefix(*prefix) ? 0 : -EINVAL;
 }
 
@@ -240,18 +280,21 @@ PSYNC_API int psync_metrics_format_prometheus(const struct psync_metrics *m,
 {
 	struct out o = { .buf = buf, .len = len };
 	uint64_t memory_bytes;
+	int legacy_names;
 	const char *p;
 
 	if (!m || m->sz < sizeof(*m) || (!buf && len))
 		return -EINVAL;
-	if (read_options(opts, &p, &memory_bytes) < 0)
+	if (read_options(opts, &p, &memory_bytes, &legacy_names) < 0)
 		return -EINVAL;
 	if (len)
 		buf[0] = '\0';
-	format_summary(&o, p, m);
 	format_histogram(&o, p, &m->latency);
+	format_summary(&o, p, m, &latency_seconds);
 	format_gauges(&o, p, m, memory_bytes);
 	format_health(&o, p, m);
 	format_u64s(&o, p, m);
+	if (legacy_names)
+		format_legacy(&o, p, m);
 	return o.need > INT_MAX ? -EOVERFLOW : (int)o.need;
 }

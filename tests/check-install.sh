@@ -25,4 +25,17 @@ work="$root/consumer"
 cp -r "$src/examples/pkgconfig-consumer" "$work"
 PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$root make -s -C "$work" >/dev/null
 LD_LIBRARY_PATH=$libdir "$work/consumer"
-echo "install check: $(basename "$lib"), $(ls "$incdir" | wc -l) headers, pkg-config consumer OK"
+# The embedding examples too, where their loop's -dev package is installed.
+embedded=""
+for pair in sd-event:libsystemd libevent:libevent; do
+	name=${pair%%:*}
+	loop=${pair#*:}
+	pkg-config --exists "$loop" || continue
+	# shellcheck disable=SC2046
+	cc -O2 -Wall -Wextra -Werror -o "$work/embed-$name" "$src/examples/embed-$name.c" \
+		$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$root \
+			pkg-config --cflags --libs libportsync "$loop")
+	LD_LIBRARY_PATH=$libdir "$work/embed-$name" >/dev/null
+	embedded="$embedded, embed-$name"
+done
+echo "install check: $(basename "$lib"), $(ls "$incdir" | wc -l) headers, pkg-config consumer$embedded OK"

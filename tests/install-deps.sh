@@ -6,12 +6,16 @@
 # tunables file; Criterion runs the tests;
 # redis-server and iproute2 give the tests a real Redis and network namespaces;
 # g++ compiles the C++ header test; curl scrapes /metrics in the tests and
-# examples/metrics-table.sh.
+# examples/metrics-table.sh; prometheus gives promtool, which lints a live
+# /metrics page and checks and unit-tests examples/prometheus/ rules;
+# libsystemd-dev and libevent-dev build the embedding examples (sd-event and
+# libevent loops hosting the pipeline) and their tests.
 #   tests/install-deps.sh [--verbose]   (--verbose: apt's output on stdout, for a log)
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
-	libcriterion-dev redis-server iproute2 binutils curl"
+	libcriterion-dev redis-server iproute2 binutils curl prometheus
+	libsystemd-dev libevent-dev"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 packages="$packages doxygen" # builds the API reference (docs/), failing on an undocumented symbol

@@ -466,8 +466,81 @@ Test(cli, metrics_scraped_during_flaps_agree_with_what_happened)
 		      "every STATE_DB write was timed");
 	cr_assert_not_null(strstr(page, "portsyncd_event_latency_seconds_bucket{le=\"+Inf\"}"));
 	cr_assert_not_null(strstr(page, "# TYPE portsyncd_event_latency_seconds histogram"));
-	cr_assert_not_null(strstr(page, "portsyncd_throughput_eps"));
+	cr_assert_not_null(strstr(page, "portsyncd_events_per_second"));
 	redisFree(c);
+	cr_assert_eq(daemon_stop(&d), 0);
+}
+
+/* Prometheus' own linter on a page: its exit status, and what it said into out. */
+static int promtool_check(const char *page, char *out, size_t len)
+{
+	const char *promtool = getenv("PROMTOOL") ? getenv("PROMTOOL") : "promtool";
+	char *file = temp_file(page), cmd[512];
+	FILE *f;
+	size_t n;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' check metrics < %s 2>&1", promtool, file);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	unlink(file);
+	cr_assert_neq(WEXITSTATUS(st), 127, "promtool not found (Debian: prometheus): %s", out);
+	return WEXITSTATUS(st);
+}
+
+/* A live scrape, healthy and with Redis gone, passes `promtool check metrics`. */
+Test(cli, live_metrics_pass_promtool_check_metrics)
+{
+	struct daemon_run d;
+	static char page[65536];
+	char said[4096];
+	redisContext *c;
+
+	daemon_start(&d, NULL);
+	c = redis_server_client(&d.srv, 0, NULL);
+	freeReplyObject(redisCommand(c, "HSET PORT_TABLE:Ethernet0 lanes 0"));
+	redisFree(c);
+	int idx = netns_link_add("Ethernet0", "ifb");
+	for (int i = 0; i < 10; i++)
+		netns_link_set_up(idx, i % 2 == 0);
+	usleep(300000);
+	cr_assert_eq(http_get(d.port, "/metrics", page, sizeof(page)), 200);
+	cr_assert_gt(sample(page, "portsyncd_event_latency_seconds_count"), 0, "%s", page);
+	cr_assert_eq(promtool_check(page, said, sizeof(said)), 0, "promtool: %s\n%s", said, page);
+	cr_assert_str_eq(said, "", "promtool reports nothing");
+
+	redis_server_kill(&d.srv);
+	netns_link_set_mtu(idx, 2000); /* something to write while Redis is gone */
+	for (int i = 0; i < 30 && sample(page, "portsyncd_sink_connected") != 0; i++) {
+		usleep(100000);
+		cr_assert_eq(http_get(d.port, "/metrics", page, sizeof(page)), 200);
+	}
+	cr_assert_eq(sample(page, "portsyncd_health_status"), 3, "%s", page);
+	cr_assert_eq(promtool_check(page, said, sizeof(said)), 0, "promtool: %s\n%s", said, page);
+	cr_assert_str_eq(said, "");
+	cr_assert_eq(daemon_stop(&d), 0);
+}
+
+/* legacy_names = 1 adds the earlier names; the lint names exactly the two in
+ * microseconds, which is why they are not on the default page. */
+Test(cli, legacy_names_are_the_only_lint_findings)
+{
+	struct daemon_run d;
+	static char page[65536];
+	char said[4096];
+
+	daemon_start_with(&d, NULL, "legacy_names = 1\n");
+	cr_assert_eq(http_get(d.port, "/metrics", page, sizeof(page)), 200);
+	cr_assert_geq(sample(page, "portsyncd_event_latency_us_count"), 0, "%s", page);
+	cr_assert_geq(sample(page, "portsyncd_throughput_eps"), 0, "%s", page);
+	cr_assert_geq(sample(page, "portsyncd_event_latency_quantiles_seconds_count"), 0);
+	cr_assert_neq(promtool_check(page, said, sizeof(said)), 0);
+	cr_assert_str_eq(said, "portsyncd_event_latency_max_us metric names should not contain "
+			 "abbreviated units\nportsyncd_event_latency_us metric names should not "
+			 "contain abbreviated units\n", "%s", said);
 	cr_assert_eq(daemon_stop(&d), 0);
 }
 

@@ -16,7 +16,7 @@
 
 struct sample {
 	char name[96];
-	char labels[256]; /* raw text between the braces, escapes kept */
+	char labels[512]; /* raw text between the braces, escapes kept */
 	double value;
 };
 
@@ -256,31 +256,86 @@ Test(prometheus, counters_and_gauges_match_the_struct)
 		cr_assert_str_eq(family_of(&expo, u64s[i].name)->type,
 				 strstr(u64s[i].name, "_total") ? "counter" : "gauge");
 	}
-	cr_assert_eq(value_of(&expo, "portsyncd_throughput_eps", ""), 123.25);
+	cr_assert_eq(value_of(&expo, "portsyncd_events_per_second", ""), 123.25);
 	cr_assert_eq(value_of(&expo, "portsyncd_sink_connected", ""), 1);
 	cr_assert_eq(value_of(&expo, "portsyncd_uptime_seconds", ""), 3600.123456789);
 	cr_assert_eq(value_of(&expo, "portsyncd_health_status", ""), 2);
 	cr_assert_eq(value_of(&expo, "portsyncd_health_reason", "reason=\"queue backlog 19\""), 1);
 }
 
-Test(prometheus, summary_is_in_microseconds)
+/* The summary's quantiles of both names: seconds by default, microseconds as of old. */
+static void check_summary(const struct psync_metrics *m, const char *summary, const char *max,
+			  double per_ns)
+{
+	static const char *const q[] = { "0.5", "0.9", "0.99", "0.999" };
+	const uint64_t v[] = { m->latency_p50_ns, m->latency_p90_ns, m->latency_p99_ns,
+			       m->latency_p999_ns };
+	char sum[96], count[96];
+
+	cr_assert_str_eq(family_of(&expo, summary)->type, "summary");
+	for (size_t i = 0; i < 4; i++) {
+		char labels[512];
+
+		snprintf(labels, sizeof(labels), "quantile=\"%s\"", q[i]);
+		cr_assert_float_eq(value_of(&expo, summary, labels), (double)v[i] * per_ns, 1e-12,
+				   "%s %s", summary, q[i]);
+	}
+	snprintf(sum, sizeof(sum), "%s_sum", summary);
+	snprintf(count, sizeof(count), "%s_count", summary);
+	cr_assert_float_eq(value_of(&expo, sum, ""), (double)m->latency.sum * per_ns, 1e-9);
+	cr_assert_eq(value_of(&expo, count, ""), 13);
+	cr_assert_str_eq(family_of(&expo, max)->type, "gauge");
+	cr_assert_float_eq(value_of(&expo, max, ""), (double)m->latency_max_ns * per_ns, 1e-12);
+}
+
+Test(prometheus, summary_is_in_seconds)
 {
 	struct psync_metrics m = metrics_fixture();
 
 	format_and_parse(&m, NULL);
-	cr_assert_str_eq(family_of(&expo, "portsyncd_event_latency_us")->type, "summary");
-	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_us", "quantile=\"0.5\""),
-		     (double)m.latency_p50_ns / 1000);
-	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_us", "quantile=\"0.9\""),
-		     (double)m.latency_p90_ns / 1000);
-	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_us", "quantile=\"0.99\""),
-		     (double)m.latency_p99_ns / 1000);
-	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_us", "quantile=\"0.999\""),
-		     (double)m.latency_p999_ns / 1000);
-	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_us_sum", ""),
-		     (double)m.latency.sum / 1000);
-	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_us_count", ""), 13);
+	check_summary(&m, "portsyncd_event_latency_quantiles_seconds",
+		      "portsyncd_event_latency_max_seconds", 1e-9);
+	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_max_seconds", ""), 5);
+}
+
+/* Base units, _total only on counters, no unit abbreviations: what promtool lints. */
+Test(prometheus, default_names_follow_the_naming_rules)
+{
+	static const char *const abbreviations[] = { "_us", "_ms", "_ns", "_eps", "_sec", "_s" };
+	struct psync_metrics m = metrics_fixture();
+
+	format_and_parse(&m, NULL);
+	for (size_t i = 0; i < expo.n_families; i++) {
+		const struct family *f = &expo.families[i];
+		size_t n = strlen(f->name);
+
+		cr_assert_eq(n > 6 && !strcmp(f->name + n - 6, "_total"),
+			     !strcmp(f->type, "counter"), "_total if and only if a counter: %s",
+			     f->name);
+		for (size_t a = 0; a < sizeof(abbreviations) / sizeof(abbreviations[0]); a++) {
+			size_t k = strlen(abbreviations[a]);
+
+			cr_assert(n <= k || strcmp(f->name + n - k, abbreviations[a]),
+				  "abbreviated unit: %s", f->name);
+		}
+	}
+}
+
+Test(prometheus, legacy_names_on_request)
+{
+	struct psync_metrics m = metrics_fixture();
+	struct psync_prometheus_options o = { .sz = sizeof(o) };
+
+	format_and_parse(&m, &o);
+	cr_assert_null(family_of_sample(&expo, "portsyncd_event_latency_us"), "off by default");
+	cr_assert_null(family_of_sample(&expo, "portsyncd_throughput_eps"));
+	o.legacy_names = 1;
+	format_and_parse(&m, &o);
+	check_summary(&m, "portsyncd_event_latency_us", "portsyncd_event_latency_max_us", 1e-3);
 	cr_assert_eq(value_of(&expo, "portsyncd_event_latency_max_us", ""), 5000000);
+	cr_assert_eq(value_of(&expo, "portsyncd_throughput_eps", ""), 123.25);
+	check_summary(&m, "portsyncd_event_latency_quantiles_seconds",
+		      "portsyncd_event_latency_max_seconds", 1e-9);
 }
 
 Test(prometheus, empty_summary_reports_nan)
@@ -288,7 +343,8 @@ Test(prometheus, empty_summary_reports_nan)
 	struct psync_metrics m = { .sz = sizeof(m), .health = PSYNC_HEALTH_HEALTHY };
 
 	format_and_parse(&m, NULL);
-	cr_assert(isnan(value_of(&expo, "portsyncd_event_latency_us", "quantile=\"0.99\"")));
+	cr_assert(isnan(value_of(&expo, "portsyncd_event_latency_quantiles_seconds",
+				 "quantile=\"0.99\"")));
 	cr_assert_eq(value_of(&expo, BUCKET, "le=\"+Inf\""), 0);
 	cr_assert_eq(value_of(&expo, "portsyncd_health_reason", "reason=\"\""), 1);
 	cr_assert_eq(value_of(&expo, "portsyncd_health_status", ""), 1);
@@ -323,7 +379,7 @@ Test(prometheus, histogram_is_cumulative_and_exact)
 	format_and_parse(&m, NULL);
 	cr_assert_str_eq(family_of(&expo, "portsyncd_event_latency_seconds")->type, "histogram");
 	for (size_t i = 0; i < sizeof(les) / sizeof(les[0]); i++) {
-		char labels[32];
+		char labels[512];
 		double v;
 
 		snprintf(labels, sizeof(labels), "le=\"%s\"", les[i].le);

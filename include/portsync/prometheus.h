@@ -27,6 +27,7 @@ struct psync_prometheus_options {
 	size_t sz;             /**< sizeof(struct psync_prometheus_options) */
 	const char *prefix;    /**< metric name prefix; NULL: "portsyncd" */
 	uint64_t memory_bytes; /**< the `<prefix>_memory_bytes` gauge; 0: not emitted */
+	int legacy_names;      /**< nonzero: also the earlier names (see psync_metrics_format_prometheus()) */
 };
 
 /**
@@ -35,16 +36,21 @@ struct psync_prometheus_options {
  * the output is cut when that is >= len, and buf is NUL-terminated whenever
  * len > 0. buf may be NULL when len is 0, to ask for the length.
  *
- * Emitted, each with # HELP and # TYPE:
+ * Emitted, each with # HELP and # TYPE, named by Prometheus' rules (base
+ * units, _total only on counters), so `promtool check metrics` finds nothing:
  * @verbatim
-   <prefix>_event_latency_us       summary: quantiles 0.5 0.9 0.99 0.999, _sum, _count
-   <prefix>_event_latency_max_us   gauge
-   <prefix>_event_latency_seconds  histogram: le 10us .. 1s and +Inf, _sum, _count
-   <prefix>_throughput_eps, _memory_bytes, _health_status (1 healthy, 2
+   <prefix>_event_latency_seconds            histogram: le 10us .. 1s and +Inf, _sum, _count
+   <prefix>_event_latency_quantiles_seconds  summary: quantiles 0.5 0.9 0.99 0.999 since
+                                             start, _sum, _count
+   <prefix>_event_latency_max_seconds        gauge
+   <prefix>_events_per_second, _memory_bytes, _health_status (1 healthy, 2
    degraded, 3 unhealthy), _health_reason{reason="..."} 1, _queue_depth,
    _in_flight, _sink_connected, _uptime_seconds, _keys_tracked   gauges
    <prefix>_events_received_total and the other counters of struct psync_metrics
    @endverbatim
+ * With legacy_names, also the earlier names, with the same values:
+ * `<prefix>_event_latency_us` (summary) and `_event_latency_max_us` in
+ * microseconds, and `_throughput_eps`; promtool's lint rejects the first two.
  *
  * Histogram buckets: a value counts toward le="x" only when the whole
  * psync_histogram bucket holding it lies at or below x (its upper bound <=
