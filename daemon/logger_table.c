@@ -124,46 +124,35 @@ static void apply(const struct psync_field *f, size_t n)
 
 static int warned_no_events;
 
-static void on_update(const struct psync_redis_watch_update *u, void *userdata)
-{
-	(void)userdata;
-	if (u->status < 0) {
-		log_msg(LOG_WARNING, "cannot read CONFIG_DB %s|%s: %s", TABLE, KEY,
-			strerror(-u->status));
-		return;
-	}
-	if (u->keyspace_events < 0 && !warned_no_events) {
-		warned_no_events = 1;
-		log_msg(LOG_WARNING, "Redis sends no keyspace events (notify-keyspace-events): "
-			"changes of CONFIG_DB %s|%s are seen only after a reconnection", TABLE, KEY);
-	}
-	/* A deleted key changes nothing, as in SONiC (only SET is applied). */
-	apply(u->fields, u->n_fields);
-}
-
-struct first_reading {
+struct reading {
 	int status;
 	char level[32], output[32];
 	int has_level, has_output;
 };
 
-static void on_first_reading(const struct psync_read *r, const struct psync_read_result *res,
-			     void *userdata)
+/* The table's two fields, with SONiC's defaults for the missing ones. */
+static void read_fields(struct reading *f, const struct psync_field *fields, size_t n)
 {
-	struct first_reading *f = userdata;
-	const char *level = field(res->fields, res->n_fields, "LOGLEVEL");
-	const char *output = field(res->fields, res->n_fields, "LOGOUTPUT");
+	const char *level = field(fields, n, "LOGLEVEL"), *output = field(fields, n, "LOGOUTPUT");
 
-	(void)r;
-	f->status = res->status;
 	f->has_level = level != NULL;
 	f->has_output = output != NULL;
 	snprintf(f->level, sizeof(f->level), "%s", level ? level : "NOTICE");
 	snprintf(f->output, sizeof(f->output), "%s", output ? output : "SYSLOG");
 }
 
+static void on_first_reading(const struct psync_read *r, const struct psync_read_result *res,
+			     void *userdata)
+{
+	struct reading *f = userdata;
+
+	(void)r;
+	f->status = res->status;
+	read_fields(f, res->fields, res->n_fields);
+}
+
 /* SONiC writes both fields when either is missing, keeping the one present. */
-static void write_defaults(struct psync_pipeline *p, const struct first_reading *f)
+static void write_defaults(struct psync_pipeline *p, const struct reading *f)
 {
 	struct psync_field fields[] = { { "LOGLEVEL", f->level }, { "LOGOUTPUT", f->output } };
 	struct psync_write w = { .op = PSYNC_WRITE_SET, .db = "CONFIG_DB", .table = TABLE,
@@ -184,7 +173,7 @@ static void override(struct setting *s, const char *value, const char *option)
 			option, TABLE, KEY, s->field, value);
 }
 
-static void apply_first(const struct first_reading *f, int keep_level, int keep_output)
+static void apply_first(const struct reading *f, int keep_level, int keep_output)
 {
 	if (keep_output)
 		override(&output_setting, f->output, "--log-stderr");
@@ -196,12 +185,35 @@ static void apply_first(const struct first_reading *f, int keep_level, int keep_
 		apply_level(f->level);
 }
 
+static void on_update(const struct psync_redis_watch_update *u, void *userdata)
+{
+	struct reading f;
+
+	if (u->status < 0) {
+		log_msg(LOG_WARNING, "cannot read CONFIG_DB %s|%s: %s", TABLE, KEY,
+			strerror(-u->status));
+		return;
+	}
+	if (u->keyspace_events < 0 && !warned_no_events) {
+		warned_no_events = 1;
+		log_msg(LOG_WARNING, "Redis sends no keyspace events (notify-keyspace-events): "
+			"changes of CONFIG_DB %s|%s are seen only after a reconnection", TABLE, KEY);
+	}
+	/* After a reconnection the key may be gone with the data of a Redis that
+	 * restarted empty: the defaults go back, as a fresh start would write. */
+	read_fields(&f, u->fields, u->n_fields);
+	if (u->resubscribed && (!f.has_level || !f.has_output))
+		write_defaults(userdata, &f);
+	/* A deleted key changes nothing, as in SONiC (only SET is applied). */
+	apply(u->fields, u->n_fields);
+}
+
 int logger_table_start(struct psync_pipeline *p, int timeout_ms, int keep_level, int keep_output)
 {
 	struct psync_sink *sink = psync_pipeline_get_sink(p);
 	struct psync_read rq = { .op = PSYNC_READ_HGETALL, .db = "CONFIG_DB", .table = TABLE,
 				 .key = KEY };
-	struct first_reading f = { .status = -ETIMEDOUT };
+	struct reading f = { .status = -ETIMEDOUT };
 	int r = psync_sink_read(sink, &rq, on_first_reading, &f);
 
 	if (r >= 0)
@@ -216,7 +228,7 @@ int logger_table_start(struct psync_pipeline *p, int timeout_ms, int keep_level,
 			write_defaults(p, &f);
 		apply_first(&f, keep_level, keep_output);
 	}
-	r = psync_redis_sink_watch(sink, "CONFIG_DB", TABLE, KEY, on_update, NULL);
+	r = psync_redis_sink_watch(sink, "CONFIG_DB", TABLE, KEY, on_update, p);
 	if (r < 0)
 		log_msg(LOG_WARNING, "cannot watch CONFIG_DB %s|%s: %s", TABLE, KEY, strerror(-r));
 	return r;

@@ -1225,6 +1225,8 @@ static void assert_fresh_start_state(struct daemon_run *d, unsigned n, const int
 	cr_assert_str_eq(db_hget(&d->srv, 0, "PORT_TABLE:PortInitDone", "lanes"), "0");
 	cr_assert_str_eq(db_hget(&d->srv, 6, "WARM_RESTART_TABLE|portsyncd", "restore_count"), "0");
 	cr_assert_eq(db_count(&d->srv, 6, "PORT_TABLE|*"), n);
+	cr_assert_str_eq(db_hget(&d->srv, 4, "LOGGER|portsyncd", "LOGLEVEL"), "NOTICE");
+	cr_assert_str_eq(db_hget(&d->srv, 4, "LOGGER|portsyncd", "LOGOUTPUT"), "SYSLOG");
 }
 
 /* Links for the 8 ports, made while the daemon runs (so they are not old). */
