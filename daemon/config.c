@@ -116,12 +116,13 @@ static int is_section(const char *name, size_t len)
 /* What inih would not say, or say of the wrong line. 1: the line may go on. */
 static int check_line(struct loader *l, const char *s)
 {
-	const char *end, *sep;
+	const char *sep;
 
 	if (!*s || *s == ';' || *s == '#')
 		return 1;
 	if (*s == '[') {
-		end = strchr(s, ']');
+		const char *end = strchr(s, ']');
+
 		if (!end)
 			return fail(l, "no ']' closing the section name");
 		while (*++s == ' ' || *s == '\t')

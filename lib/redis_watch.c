@@ -106,12 +106,11 @@ void psync__redis_watch_on_ready(struct psync__redis_conn *conn)
 
 void psync__redis_watch_on_config(struct psync__redis_conn *conn, const redisReply *reply)
 {
-	const char *v;
-
 	conn->keyspace_events = 0;
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 	    reply->element[1]->type == REDIS_REPLY_STRING) {
-		v = reply->element[1]->str;
+		const char *v = reply->element[1]->str;
+
 		conn->keyspace_events = strchr(v, 'K') && (strchr(v, 'A') || strchr(v, 'h')) ? 1 : -1;
 	}
 	/* CONFIG may be renamed away: not knowing is no reason to give up. */
