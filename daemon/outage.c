@@ -18,6 +18,11 @@ void outage_check(struct outage *o, const struct psync_metrics *m, uint64_t now_
 	uint64_t lasting = max3(m->sink_connected ? 0 : m->sink_down_ns ? m->sink_down_ns : 1,
 				m->sink_stalled_ns, m->refusing_ns);
 
+	if (m->writes_failed > o->failed_seen) {
+		log_msg(LOG_WARNING, "%" PRIu64 " writes given up (a permanent error): %s",
+			m->writes_failed - o->failed_seen, m->last_error);
+		o->failed_seen = m->writes_failed;
+	}
 	if (lasting && !o->on) {
 		o->on = 1;
 		o->began_ns = now_ns - lasting;

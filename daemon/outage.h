@@ -12,9 +12,11 @@ struct outage {
 	int on;
 	uint64_t began_ns;     /* CLOCK_MONOTONIC */
 	uint64_t retried_at_start;
+	uint64_t failed_seen;  /* writes given up, as last told */
 };
 
-/* Compares the metrics with what was last seen; logs a start or an end. */
+/* Compares the metrics with what was last seen; logs a start or an end, and
+ * writes given up since the last call (one line for all of them). */
 void outage_check(struct outage *o, const struct psync_metrics *m, uint64_t now_ns);
 
 #endif

@@ -1341,3 +1341,42 @@ Test(cli, exit_on_reset_exits_one_for_the_supervisor, .timeout = 60)
 			   "%s", daemon_log);
 	daemon_finish(&d);
 }
+
+/* A permanent error gives a write up: told once, with the server's reason. */
+Test(cli, writes_given_up_are_told)
+{
+	struct daemon_run d = { 0 };
+	redisContext *c;
+
+	daemon_start_with(&d, NULL, "");
+	c = redis_server_client(&d.srv, 6, NULL);
+	freeReplyObject(redisCommand(c, "SET PORT_TABLE|Ethernet0 not-a-hash"));
+	redisFree(c);
+	flip(publishing_port(&d, "Ethernet0"), 3);
+	usleep(1200000); /* told at the next tick */
+	cr_assert_eq(daemon_end(&d), 0);
+	cr_assert_not_null(strstr(daemon_log, "writes given up (a permanent error): redis: WRONGTYPE"),
+			   "%s", daemon_log);
+	daemon_finish(&d);
+}
+
+/* The tunables key of the extension, on the daemon itself. */
+Test(cli, carrier_changes_only_with_the_extension_key)
+{
+	struct daemon_run d = { 0 };
+	redisContext *c;
+	redisReply *r;
+
+	daemon_start_with(&d, NULL, "[extensions]\ncarrier_changes = 1\n");
+	flip(publishing_port(&d, "Ethernet0"), 1);
+	c = redis_server_client(&d.srv, 6, NULL);
+	r = redisCommand(c, "HLEN PORT_TABLE|Ethernet0");
+	cr_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer == 5, "the four fields and the extension");
+	freeReplyObject(r);
+	r = redisCommand(c, "HEXISTS PORT_TABLE|Ethernet0 carrier_changes");
+	cr_assert(r && r->integer == 1);
+	freeReplyObject(r);
+	redisFree(c);
+	cr_assert_eq(daemon_end(&d), 0);
+	daemon_finish(&d);
+}
