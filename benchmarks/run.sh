@@ -56,6 +56,9 @@ echo
 echo "== the Redis sink against redis-server"
 bench build/bench/benchmarks/bench-redis
 echo
+echo "== what portsyncd's per-event NOTICE lines cost (LOGLEVEL ERROR vs NOTICE)"
+bench build/bench/benchmarks/bench-log "$((events / 4))" 5
+echo
 # A figure short of its target is not a failure: the figures depend on the machine.
 echo "targets: $(count 1) met, $(count 2) short (every table with a target here)"
 [ ! -s "$kept/failed" ] || exit 1
