@@ -96,6 +96,14 @@ else
 	status=1
 fi
 
+echo "== meson subproject"
+if tests/check-subproject.sh "$top"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	status=1
+fi
+
 echo "tests: $passed passed, $failed failed (test programs and checks, both builds;" \
 	"$cases Criterion test cases, $cases_failed failed)"
 exit $status
