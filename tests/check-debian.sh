@@ -20,12 +20,22 @@ fail() {
 
 # Build-Depends and tests/install-deps.sh name the same packages, so CI on a
 # fresh machine can build what a packager builds.
-installed=$(sed -n '/^packages="/,/"$/p' "$src/tests/install-deps.sh" | tr -d '"' | sed 's/^packages=//')
+installed=$(sed -n '/^packages="/,/"$/p' "$src/tests/install-deps.sh" | tr -d '"' |
+	sed 's/^packages=//' | tr -s ' \t\n' ' ')
 bdeps=$(awk '/^[^ \t]/ { on = sub(/^Build-Depends:/, "") } on' "$src/debian/control" |
 	tr ',' '\n' | awk 'NF { print $1 }' | sed 's/^debhelper-compat$/debhelper/')
 for dep in $bdeps; do
-	printf '%s\n' $installed | grep -qx "$dep" ||
-		fail "Build-Depends names $dep, tests/install-deps.sh does not install it"
+	case " $installed " in
+	*" $dep "*) ;;
+	*) fail "Build-Depends names $dep, tests/install-deps.sh does not install it" ;;
+	esac
+done
+
+# Every override (or block of them) says why in a comment right above it.
+for f in "$src"/debian/*.lintian-overrides "$src"/debian/source/lintian-overrides; do
+	[ -f "$f" ] || continue
+	bare=$(awk '/^#/ { why = 1; next } /^[ \t]*$/ { why = 0; next } !why' "$f")
+	[ -z "$bare" ] || fail "lintian override without a reason (comment) in $f: $bare"
 done
 
 mkdir "$work/src"
@@ -46,17 +56,13 @@ version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 changes=$work/libportsync_${version}_$arch.changes
+: >"$log"
 [ -f "$changes" ] || fail "no $changes"
 
-# Every override (or block of them) says why in a comment right above it.
-for f in "$src"/debian/*.lintian-overrides "$src"/debian/source/lintian-overrides; do
-	[ -f "$f" ] || continue
-	bare=$(awk '/^#/ { why = 1; next } /^[ \t]*$/ { why = 0; next } !why' "$f")
-	[ -z "$bare" ] || fail "lintian override without a reason (comment) in $f: $bare"
-done
 # Errors and warnings fail; overridden tags (each with its reason) do not.
 lintian --fail-on error,warning "$changes" >"$log" 2>&1 || fail "lintian:"
 overridden=$(lintian --show-overrides "$changes" 2>/dev/null | grep -c '^O: ' || true)
+: >"$log"
 
 root=$work/root
 mkdir "$root"
