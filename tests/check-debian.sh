@@ -20,8 +20,9 @@ fail() {
 
 # Build-Depends and tests/install-deps.sh name the same packages, so CI on a
 # fresh machine can build what a packager builds.
-installed=$(sed -n '/^packages="/,/"$/p' "$src/tests/install-deps.sh" | tr -d '"' |
-	sed 's/^packages=//' | tr -s ' \t\n' ' ')
+# Every word of install-deps.sh outside comments counts as a package name.
+installed=$(sed -e 's/#.*//' -e 's/packages=//g' "$src/tests/install-deps.sh" | tr -d '"' |
+	tr -s ' \t\n' ' ')
 bdeps=$(awk '/^[^ \t]/ { on = sub(/^Build-Depends:/, "") } on' "$src/debian/control" |
 	tr ',' '\n' | awk 'NF { print $1 }' | sed 's/^debhelper-compat$/debhelper/')
 for dep in $bdeps; do
