@@ -82,14 +82,12 @@ dpkg-deb -I "$work/portsyncd_${version}_$arch.deb" conffiles | grep -qx /etc/por
 	fail "/etc/portsyncd/portsyncd.conf is not a conffile"
 dpkg-deb -I "$work/libportsync0_${version}_$arch.deb" symbols >/dev/null 2>&1 ||
 	fail "libportsync0 has no symbols file"
-docs="no API reference (the tree has no docs option)"
-if grep -Eqs "^option.'docs'" "$src/meson_options.txt"; then
-	[ -f "$root/usr/share/doc/libportsync-dev/html/index.html" ] ||
-		fail "libportsync-dev has no HTML API reference"
-	man3=$(find "$root/usr/share/man/man3" -name '*.3*' 2>/dev/null | wc -l)
-	[ "$man3" -gt 0 ] || fail "libportsync-dev has no man 3 pages"
-	docs="API reference: html + $man3 man 3 pages"
-fi
+[ -f "$root/usr/share/doc/libportsync-dev/html/index.html" ] ||
+	fail "libportsync-dev has no HTML API reference"
+html=$(find "$root/usr/share/doc/libportsync-dev/html" -name '*.html' | wc -l)
+[ -f "$root/usr/share/man/man3/psync_pipeline_new.3.gz" ] ||
+	fail "libportsync-dev has no man 3 page psync_pipeline_new(3)"
+man3=$(find "$root/usr/share/man/man3" -name '*.3.gz' | wc -l)
 
 export PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
 libs=$(pkg-config --libs libportsync 2>"$log") || fail "pkg-config --libs libportsync failed"
@@ -105,4 +103,4 @@ daemon=$(head -n 1 "$log")
 
 echo "Debian packages: libportsync0 libportsync-dev portsyncd $version built $network," \
 	"lintian clean ($overridden overridden, each with a reason), pkg-config --libs '$(echo "$libs" | sed -e "s|$root|<root>|g" -e "s/ *$//")', consumer OK," \
-	"'$daemon', $docs"
+	"'$daemon', API reference: $html HTML pages, $man3 man 3 pages"
