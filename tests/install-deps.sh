@@ -9,13 +9,17 @@
 # examples/metrics-table.sh; prometheus gives promtool, which lints a live
 # /metrics page and checks and unit-tests examples/prometheus/ rules;
 # libsystemd-dev and libevent-dev build the embedding examples (sd-event and
-# libevent loops hosting the pipeline) and their tests.
+# libevent loops hosting the pipeline) and their tests;
+# debhelper, dpkg-dev and build-essential (which dpkg-buildpackage requires of
+# every build) build the Debian packages in tests/check-debian.sh, no fakeroot
+# needed (Rules-Requires-Root: no); lintian checks them.
 #   tests/install-deps.sh [--verbose]   (--verbose: apt's output on stdout, for a log)
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
 	libcriterion-dev redis-server iproute2 binutils curl prometheus
-	libsystemd-dev libevent-dev"
+	libsystemd-dev libevent-dev
+	build-essential debhelper dpkg-dev lintian"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 packages="$packages doxygen" # builds the API reference (docs/), failing on an undocumented symbol

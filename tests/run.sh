@@ -88,6 +88,22 @@ else
 	status=1
 fi
 
+echo "== Debian packages"
+if tests/check-debian.sh "$top"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	status=1
+fi
+
+echo "== meson subproject"
+if tests/check-subproject.sh "$top"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	status=1
+fi
+
 echo "tests: $passed passed, $failed failed (test programs and checks, both builds;" \
 	"$cases Criterion test cases, $cases_failed failed)"
 exit $status
