@@ -153,6 +153,7 @@ PSYNC_API int psync_pipeline_new(struct psync_source *source, struct psync_polic
 	p->store_generation = psync_sink_get_store_generation(sink);
 	resolve_options(&p->opts, opts);
 	psync__wq_init(&p->queue);
+	p->queue.generation = p->store_generation;
 	psync__metrics_init(&p->metrics, psync__now_ns(), p->opts.rate_window_ns,
 			    p->opts.health_window_ns);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -188,6 +189,10 @@ static void submit_queued(struct psync_pipeline *p)
 	struct psync__write_rec *rec;
 
 	if (p->paused_until_ns && psync__now_ns() < p->paused_until_ns)
+		return;
+	/* A new store: nothing goes to it before check_store has dropped what
+	 * was queued for the old one (a completion can write before that). */
+	if (psync_sink_get_store_generation(p->sink) != p->store_generation)
 		return;
 	p->paused_until_ns = 0;
 	while ((rec = psync__wq_peek(&p->queue))) {
@@ -289,6 +294,7 @@ int psync__pipeline_take_store_reset(struct psync_pipeline *p)
 	if (gen == p->store_generation)
 		return 0;
 	p->store_generation = gen;
+	p->queue.generation = gen;
 	p->metrics.store_resets++;
 	if (psync__policy_rewrites_on_store_reset(p->policy))
 		p->metrics.writes_dropped += psync__wq_drop_queued(&p->queue);
@@ -472,6 +478,8 @@ PSYNC_API int psync_pipeline_write(struct psync_pipeline *p, const struct psync_
 
 	if (!p || !w)
 		return -EINVAL;
+	/* Made now, it is for the store there is now, even before check_store. */
+	p->queue.generation = psync_sink_get_store_generation(p->sink);
 	r = psync__wq_push(&p->queue, w);
 	if (r < 0)
 		return r;

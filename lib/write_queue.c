@@ -135,6 +135,7 @@ static struct psync__write_rec *rec_new(struct psync__write_queue *q, struct psy
 				       .fields = n ? fields : NULL, .n_fields = n,
 				       .origin_ns = w->origin_ns };
 	rec->key = k;
+	rec->generation = q->generation;
 	return rec;
 }
 
@@ -540,6 +541,7 @@ static enum psync__outcome requeue_set(struct psync__write_queue *q, struct psyn
 	rest = rec_minus(q, k, &rec->w, &newer->w);
 	if (!rest)
 		goto fail;
+	rest->generation = rec->generation; /* only rec's leftovers: as old as rec */
 	rest->seq = rec->seq;
 	rest->order = rec->order;
 	rest->attempts = rec->attempts;
@@ -597,14 +599,20 @@ uint64_t psync__wq_drop_queued(struct psync__write_queue *q)
 	struct psync__list *lists[] = { &q->retry, &q->ready };
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < 2; i++)
-		while (!psync__list_empty(lists[i])) {
-			struct psync__write_rec *rec =
-				psync__container_of(lists[i]->next, struct psync__write_rec, link);
+	for (size_t i = 0; i < 2; i++) {
+		struct psync__list *at = lists[i]->next;
 
+		while (at != lists[i]) {
+			struct psync__write_rec *rec =
+				psync__container_of(at, struct psync__write_rec, link);
+
+			at = at->next;
+			if (rec->generation >= q->generation)
+				continue;
 			unlink_rec(q, rec);
 			retire(q, rec);
 			n++;
 		}
+	}
 	return n;
 }

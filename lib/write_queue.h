@@ -30,6 +30,7 @@ struct psync__write_rec {
 	struct psync_write w;      /* db, table, key: the key's; fields: in this allocation */
 	uint64_t seq;              /* version: larger is newer, for a key's writes */
 	uint64_t order;            /* queue position: smaller is submitted first */
+	uint64_t generation;       /* of the store it was made for (see drop_queued) */
 	unsigned attempts;         /* failed submissions so far */
 	int outstanding;           /* queued, waiting for retry, or in flight */
 	int in_flight;
@@ -51,6 +52,7 @@ struct psync__write_queue {
 	uint64_t n_idle_keys;         /* keys kept without any */
 	uint64_t n_free_recs;
 	uint64_t coalesced;           /* writes folded into newer ones or made stale */
+	uint64_t generation;          /* of the store new writes are made for */
 };
 
 /* What became of a completed write. */
@@ -79,8 +81,9 @@ void psync__wq_unsubmit(struct psync__write_queue *q, struct psync__write_rec *r
  * -EPIPE) uses no attempt.
  * On -ENOMEM while requeueing the write is given up (PSYNC__FAILED).
  */
-/* Retires every write not in flight (the store they were for is gone);
- * returns how many. */
+/* Retires every write not in flight that was made for a store generation
+ * older than q->generation (that store is gone); returns how many. A write
+ * holding newer state (one merged with a newer write) stays. */
 uint64_t psync__wq_drop_queued(struct psync__write_queue *q);
 enum psync__outcome psync__wq_complete(struct psync__write_queue *q, const struct psync_write *w,
 				       int status, int transient, unsigned max_attempts);

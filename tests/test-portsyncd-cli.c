@@ -1219,7 +1219,12 @@ static void assert_fresh_start_state(struct daemon_run *d, unsigned n, const int
 	usleep(300000);
 	cr_assert_eq(redis_server_consume_port_table(appl), 0);
 	redisFree(appl);
-	cr_assert_eq(db_count(&d->srv, 0, "PORT_TABLE:Ethernet*"), n, "only the new Redis' ports");
+	if (db_count(&d->srv, 0, "PORT_TABLE:Ethernet*") != (long long)n) {
+		long long got = db_count(&d->srv, 0, "PORT_TABLE:Ethernet*");
+
+		daemon_end(d);
+		cr_assert_fail("only the new Redis' ports: %lld: %s", got, daemon_log);
+	}
 	cr_assert_eq(db_count(&d->srv, 0, "_PORT_TABLE:*"), 0);
 	cr_assert_str_eq(db_hget(&d->srv, 0, "PORT_TABLE:PortConfigDone", "count"), "8");
 	cr_assert_str_eq(db_hget(&d->srv, 0, "PORT_TABLE:PortInitDone", "lanes"), "0");

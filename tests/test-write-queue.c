@@ -324,3 +324,22 @@ Test(write_queue, a_lost_connection_costs_no_attempt)
 	cr_assert_eq(psync__wq_complete(&q, &rec->w, -EIO, 1, 2), PSYNC__FAILED,
 		     "refusals still count");
 }
+
+/* A store that lost its data: what was queued for it goes, what was made
+ * for the new one stays, and a write merged with a newer one holds newer
+ * state, so it stays too. */
+Test(write_queue, a_store_reset_drops_only_the_old_stores_writes)
+{
+	push_set("a", "1", "x");
+	push_set("b", "1", "x");
+	q.generation = 1;
+	push_set("c", "2", "y");
+	push_set("b", "2", NULL); /* merged into b's queued write */
+	cr_assert_eq(psync__wq_drop_queued(&q), 1, "only a");
+	cr_assert_eq(q.queued, 2);
+	struct psync__write_rec *rec = take();
+	cr_assert_str_eq(rec->w.key, "b");
+	cr_assert_str_eq(field(rec, "a"), "2");
+	cr_assert_str_eq(take()->w.key, "c");
+	cr_assert_null(psync__wq_peek(&q));
+}
