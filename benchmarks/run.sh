@@ -8,6 +8,9 @@
 # root (network namespaces); run after the README's set-up (tests/run.sh
 # installs the dependencies).
 #   benchmarks/run.sh [--quick]     (--quick: shorter runs, for trying things)
+#   benchmarks/run.sh --soak [SECONDS]   (only the soak: portsyncd under mixed
+#                                        load and Redis faults, 600 s by default;
+#                                        exits 1 unless its end state is exact)
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo "$0" "$@"
@@ -15,10 +18,13 @@ fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 quick=""
+soak=""
 events=2000000
 if [ "${1:-}" = "--quick" ]; then
 	quick="--quick"
 	events=500000
+elif [ "${1:-}" = "--soak" ]; then
+	soak="${2:-600}"
 fi
 
 options="-Dbuildtype=release -Dbenchmarks=true -Dtests=disabled --wrap-mode=nodownload"
@@ -32,6 +38,12 @@ else
 	meson setup build/bench $options >"$log" 2>&1 || { cat "$log"; exit 1; }
 fi
 ninja -C build/bench >>"$log" 2>&1 || { cat "$log"; exit 1; }
+
+# Not in the default run: it takes 10 minutes.
+if [ -n "$soak" ]; then
+	echo "== portsyncd under mixed load and Redis faults (soak, $soak s)"
+	exec build/bench/benchmarks/bench-soak "$soak"
+fi
 
 # Each program's output is also kept, to add up the "targets:" lines at the end.
 kept=$(mktemp -d)

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -37,6 +38,9 @@ static void exec_child(const char *exe, const char *redis_address, const char *c
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (fd >= 0)
 		dup2(fd, STDERR_FILENO);
+	/* As under a supervisor: no descriptor of the benchmark's own, so that
+	 * counting portsyncd's open files counts its own. */
+	close_range(3, ~0u, 0);
 	execl(exe, exe, "--redis", redis_address, "--config", config, "--log-stderr", (char *)NULL);
 	_exit(127);
 }
@@ -147,4 +151,21 @@ long proc_status_kb(pid_t pid, const char *field)
 			kb = strtol(line + len + 1, NULL, 10);
 	fclose(f);
 	return kb;
+}
+
+int proc_fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int count = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		count += e->d_name[0] != '.';
+	closedir(d);
+	return count;
 }

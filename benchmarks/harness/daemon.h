@@ -30,6 +30,8 @@ int daemon_metric(const struct daemon_proc *d, const char *name, double *value);
 
 /* CPU time used so far by every thread of pid, in ns. */
 uint64_t proc_cpu_ns(pid_t pid);
+/* How many files pid holds open (entries of /proc/PID/fd); negative errno. */
+int proc_fd_count(pid_t pid);
 /* A /proc/PID/status field in kB ("VmRSS", "VmHWM"); negative on error. */
 long proc_status_kb(pid_t pid, const char *field);
 

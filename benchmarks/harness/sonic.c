@@ -84,18 +84,28 @@ static const struct genlink_state **links_by_port(const struct genlink_state *li
 	return by_port;
 }
 
-/* One port's STATE_DB answer to HMGET admin_status mtu against the kernel. */
+static int field_is(const redisReply *field, const char *want)
+{
+	return field->type == REDIS_REPLY_STRING && !strcmp(field->str, want);
+}
+
+/* One port's STATE_DB answer to HMGET admin_status mtu netdev_oper_status
+ * against the kernel: equal fields where the port has a netdev, no row at all
+ * where it has none. */
 static int port_matches(const redisReply *reply, const struct genlink_state *link)
 {
 	char mtu[16];
 
-	if (!link || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-	    reply->element[0]->type != REDIS_REPLY_STRING ||
-	    reply->element[1]->type != REDIS_REPLY_STRING)
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
 		return 0;
+	if (!link)
+		return reply->element[0]->type == REDIS_REPLY_NIL &&
+		       reply->element[1]->type == REDIS_REPLY_NIL &&
+		       reply->element[2]->type == REDIS_REPLY_NIL;
 	snprintf(mtu, sizeof(mtu), "%u", link->mtu);
-	return !strcmp(reply->element[0]->str, link->flags & IFF_UP ? "up" : "down") &&
-	       !strcmp(reply->element[1]->str, mtu);
+	return field_is(reply->element[0], link->flags & IFF_UP ? "up" : "down") &&
+	       field_is(reply->element[1], mtu) &&
+	       field_is(reply->element[2], link->flags & IFF_RUNNING ? "up" : "down");
 }
 
 int sonic_state_mismatches(redisContext *c, const struct genlink_state *links, int n_links,
@@ -110,7 +120,7 @@ int sonic_state_mismatches(redisContext *c, const struct genlink_state *links, i
 	redisAppendCommand(c, "SELECT %d", STATE_DB);
 	for (unsigned i = 0; i < n; i++) {
 		sonic_port_name(i, name, sizeof(name));
-		redisAppendCommand(c, "HMGET PORT_TABLE|%s admin_status mtu", name);
+		redisAppendCommand(c, "HMGET PORT_TABLE|%s admin_status mtu netdev_oper_status", name);
 	}
 	if (replies_ok(c, 1) < 0)
 		mismatches = -EIO;

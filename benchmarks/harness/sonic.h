@@ -19,8 +19,10 @@ int sonic_seed(redisContext *c, unsigned n);
  * _PORT_TABLE:<key> into APPL_DB PORT_TABLE:<key> (or deletes it). */
 int sonic_consume(redisContext *c);
 
-/* Ports among 0..n-1 whose STATE_DB PORT_TABLE entry is missing or disagrees
- * with the kernel's admin state or MTU in links; negative errno on failure. */
+/* Ports among 0..n-1 whose STATE_DB PORT_TABLE entry disagrees with the
+ * kernel's links: missing, or its admin_status, mtu or netdev_oper_status
+ * (IFF_RUNNING) differing, for a port with a netdev; present for a port
+ * without one. Negative errno on failure. */
 int sonic_state_mismatches(redisContext *c, const struct genlink_state *links, int n_links,
 			   unsigned n);
 

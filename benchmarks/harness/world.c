@@ -72,6 +72,18 @@ static void disable_ipv6(void)
 	}
 }
 
+int world_enter_netns(struct genlink *links)
+{
+	int r;
+
+	genlink_close(links);
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	disable_ipv6();
+	r = genlink_open(links);
+	return r < 0 ? r : genlink_set_up(links, 1, true);
+}
+
 int world_reset(struct world *w, unsigned ports)
 {
 	int r;
@@ -80,13 +92,7 @@ int world_reset(struct world *w, unsigned ports)
 		return -E2BIG;
 	if (w->daemon.pid > 0)
 		world_stop_daemon(w);
-	genlink_close(&w->links);
-	if (unshare(CLONE_NEWNET) < 0)
-		return -errno;
-	disable_ipv6();
-	r = genlink_open(&w->links);
-	if (r == 0)
-		r = genlink_set_up(&w->links, 1, true);
+	r = world_enter_netns(&w->links);
 	if (r < 0)
 		return r;
 	w->ports = ports;

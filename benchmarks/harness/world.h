@@ -49,6 +49,11 @@ struct change_run {
 int world_open(struct world *w, const char *exe);
 void world_close(struct world *w);
 
+/* Moves the calling process (and the children and threads it makes from now
+ * on) into a fresh network namespace with loopback up and the kernel's IPv6
+ * work off, and opens links on it (closing it first if open). */
+int world_enter_netns(struct genlink *links);
+
 /* Leaves the previous namespace (and portsyncd) behind for a fresh one with
  * loopback up, and seeds the databases for ports ports. */
 int world_reset(struct world *w, unsigned ports);
