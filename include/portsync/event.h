@@ -69,7 +69,20 @@ PSYNC_API int psync_operstate_from_string(const char *name, uint8_t *ret);
 
 /*
  * Writes ev as one line of JSON (no newline) into buf, the format the replay
- * source reads. Returns the length it needed (like snprintf); when that is >= len
+ * source reads.
+ *
+ * Interface names and kinds are bytes, as the kernel takes them, and survive
+ * the round trip exactly. Valid UTF-8 ("éth0") is written as it is; '"', '\\',
+ * control characters and DEL are escaped as JSON requires; each byte that is
+ * not part of valid UTF-8 (0xff, a stray 0x80, an overlong or a surrogate
+ * form) is written as "\udcXX", the lone low surrogate U+DC80..U+DCFF that
+ * stands for byte 0xXX, as in Python's "surrogateescape" (PEP 383). So lines are
+ * always valid UTF-8, and in Python
+ * json.loads(line)["ifname"].encode("utf-8", "surrogateescape") gives the bytes.
+ * psync_event_from_json reads "\udcXX" (not part of a surrogate pair) back as
+ * the byte, and takes raw bytes that are not UTF-8 as they are.
+ *
+ * Returns the length it needed (like snprintf); when that is >= len
  * the output was cut. -EINVAL for a NULL argument or an unknown event type.
  */
 PSYNC_API int psync_event_to_json(const struct psync_link_event *ev, char *buf, size_t len);
