@@ -1041,6 +1041,20 @@ Test(redis, servers_that_misbehave_are_errors_not_crashes)
 	cr_expect(strstr(err, "no answer"), "%s", err);
 }
 
+/* A header alone once made hiredis calloc 2.4 GB for the element pointers. */
+Test(redis, reply_header_with_a_huge_element_count_fails_the_connection)
+{
+	char err[256] = "";
+
+	cr_expect_eq(connect_to_fake("*300000000\r\n", err, sizeof(err)), -EMSGSIZE, "%s", err);
+	cr_expect(strstr(err, "reply: reply with 300000000 elements refused"), "%s", err);
+	cr_expect_eq(connect_to_fake("*1\r\n*2147483647\r\n", err, sizeof(err)), -EMSGSIZE,
+		     "%s", err);
+	cr_expect(strstr(err, "2147483647 elements refused"), "%s", err);
+	/* At the limit it is only a reply SCRIPT LOAD did not expect. */
+	cr_expect_eq(connect_to_fake("*-1\r\n*0\r\n", err, sizeof(err)), -EPROTO, "%s", err);
+}
+
 /* ---- reads ---- */
 
 struct read_log {
