@@ -938,6 +938,35 @@ Test(redis, auth_from_the_environment_or_a_file)
 	psync_sink_free(s);
 }
 
+/* Found by fuzzing: a NUL cut the password short, and AUTH failed for good. */
+Test(redis, password_file_with_a_nul_byte_is_refused_naming_the_file)
+{
+	static const char bytes[] = "s3c\0ret\n";
+	struct psync_redis_options o = { .sz = sizeof(o), .address = srv.address };
+	struct psync_sink *s = NULL;
+	char err[256] = "", pwfile[256], want[300];
+	FILE *f;
+
+	snprintf(pwfile, sizeof(pwfile), "%s/pw-nul", srv.dir);
+	f = fopen(pwfile, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(bytes, 1, sizeof(bytes) - 1, f), sizeof(bytes) - 1);
+	fclose(f);
+	o.password_file = pwfile;
+	cr_assert_eq(psync_redis_sink_new(&o, err, sizeof(err), &s), -EINVAL);
+	cr_assert_null(s);
+	snprintf(want, sizeof(want), "%s: a NUL byte in the password", pwfile);
+	cr_assert_str_eq(err, want);
+	/* After the first line a NUL is no concern of the password's. */
+	f = fopen(pwfile, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite("s3cret\r\n\0", 1, 9, f), 9);
+	fclose(f);
+	cr_assert_eq(psync_redis_sink_new(&o, err, sizeof(err), &s), 0, "%s", err);
+	cr_assert_str_eq(((struct psync__redis *)psync_sink_get_impl(s))->password, "s3cret");
+	psync_sink_free(s);
+}
+
 Test(redis, lost_connection_fails_in_flight_writes_in_order_then_reconnects)
 {
 	enum { N = 1000 };
