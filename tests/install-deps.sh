@@ -6,11 +6,12 @@
 # tunables file; Criterion runs the tests;
 # redis-server and iproute2 give the tests a real Redis and network namespaces;
 # g++ compiles the C++ header test; curl scrapes /metrics in the tests and
-# examples/metrics-table.sh.
+# examples/metrics-table.sh; clang and libclang-rt-14-dev (libFuzzer and the
+# sanitizer runtimes, only recommended by clang) build the fuzz targets.
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
-	libcriterion-dev redis-server iproute2 binutils curl"
+	libcriterion-dev redis-server iproute2 binutils curl clang libclang-rt-14-dev"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
