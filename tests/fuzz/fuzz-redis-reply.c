@@ -2,8 +2,9 @@
 /*
  * Replies from a Redis server, as the sink reads and acts on them: a real
  * Redis sink connects to a fake server on a unix socket of this target's own,
- * which answers with the input. The input is split into segments at "\n\n"
- * (which RESP itself never sends), one segment per round of the sink's loop.
+ * which answers with the input. The input is split into segments, one per
+ * round of the sink's loop: a '\n' right after a '\n' ends one and is dropped
+ * (RESP ends its lines with "\r\n" and never has two '\n' in a row).
  * The first byte picks the set-up: bit 0 a password (AUTH in the handshake),
  * bit 1 a watch (a subscriber connection), bit 2 the segments go to the
  * subscriber instead of the main connection. Reads are asked for at once and
@@ -149,6 +150,7 @@ static void round_trip(struct world *w, struct run *run, const uint8_t *seg, siz
 	int fd;
 
 	psync_sink_dispatch(run->sink);
+	submit_writes(run);
 	accept_clients(w, run);
 	drain(run->fds[0]);
 	drain(run->fds[1]);
@@ -200,11 +202,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run.sink = new_sink(w, setup, &run);
 	while (size > 0) {
 		const uint8_t *sep = memmem(data, size, "\n\n", 2);
-		size_t len = sep ? (size_t)(sep - data) : size;
+		size_t len = sep ? (size_t)(sep - data) + 1 : size;
 
 		round_trip(w, &run, data, len);
-		data += sep ? len + 2 : len;
-		size -= sep ? len + 2 : len;
+		data += sep ? len + 1 : len;
+		size -= sep ? len + 1 : len;
 	}
 	for (int i = 0; i < ROUNDS_AFTER; i++)
 		round_trip(w, &run, NULL, 0);
