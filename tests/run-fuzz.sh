@@ -9,12 +9,13 @@
 # Usage: tests/run-fuzz.sh [SECONDS [TARGET...]]   (default: 20 s, every target)
 # The corpus grows in build/ci-fuzz/corpus/TARGET; the committed seeds are only
 # read. The last line, and build/ci-fuzz/tally, give the passed/failed counts.
+# FUZZ_BUILD=DIR builds and runs in DIR instead of build/ci-fuzz.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 seconds=${1:-20}
 [ $# -gt 0 ] && shift
-dir=build/ci-fuzz
+dir=${FUZZ_BUILD:-build/ci-fuzz}
 rm -f "$dir/tally"
 opts="-Dfuzz=enabled -Db_sanitize=address,undefined -Db_lundef=false
 	-Dnetlink=enabled -Dredis=enabled -Ddaemon=enabled -Dtests=disabled
