@@ -6,6 +6,8 @@
 #include <linux/if.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -55,21 +57,52 @@ __attribute__((format(printf, 2, 3))) static void out_printf(struct out *o, cons
 		o->pos += (size_t)n;
 }
 
-/* Interface names may hold any byte but '/' and spaces: escape what JSON needs. */
+/* The length of the valid UTF-8 sequence at s (at most max bytes); 0 when the
+ * byte there starts none: a stray continuation, an overlong form, a surrogate,
+ * a code point past U+10FFFF, or a sequence cut short (a NUL included). */
+static size_t utf8_length(const unsigned char *s, size_t max)
+{
+	size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	uint32_t cp = s[0] & (0x7f >> n);
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4 || n > max)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Names are bytes (see event.h): valid UTF-8 goes out as it is, what JSON
+ * needs is escaped, and a byte that is not UTF-8 becomes "\udcXX". */
 static void out_string(struct out *o, const char *s, size_t max)
 {
-	out_char(o, '"');
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	const unsigned char *u = (const unsigned char *)s;
 
-		if (c == '"' || c == '\\') {
+	out_char(o, '"');
+	for (size_t i = 0; i < max && u[i];) {
+		size_t n = u[i] >= 0x80 ? utf8_length(u + i, max - i) : 1;
+
+		if (u[i] == '"' || u[i] == '\\') {
 			out_char(o, '\\');
-			out_char(o, (char)c);
-		} else if (c < 0x20 || c >= 0x7f) {
-			out_printf(o, "\\u%04x", c);
+			out_char(o, (char)u[i]);
+		} else if (u[i] < 0x20 || u[i] == 0x7f) {
+			out_printf(o, "\\u%04x", u[i]);
+		} else if (n == 0) {
+			out_printf(o, "\\udc%02x", u[i]);
+			n = 1;
 		} else {
-			out_char(o, (char)c);
+			for (size_t k = 0; k < n; k++)
+				out_char(o, (char)u[i + k]);
 		}
+		i += n;
 	}
 	out_char(o, '"');
 }
@@ -198,12 +231,22 @@ static int read_flags(struct parse *p, const char *key, json_object *v)
 		json_object *e = json_object_array_get_idx(v, i);
 		uint32_t flag;
 
-		if (!json_object_is_type(e, json_type_string) ||
-		    flag_from_name(json_object_get_string(e), &flag) < 0)
+		if (!json_object_is_type(e, json_type_string))
+			return fail(p, "field 'flags' must list flag names, as strings");
+		if (flag_from_name(json_object_get_string(e), &flag) < 0)
 			return fail(p, "field 'flags' has an unknown flag '%s'", json_object_get_string(e));
 		p->ev->flags |= flag;
 	}
 	return 0;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
 }
 
 static int read_address(struct parse *p, const char *key, json_object *v)
@@ -214,14 +257,13 @@ static int read_address(struct parse *p, const char *key, json_object *v)
 	if (!json_object_is_type(v, json_type_string))
 		return fail(p, "field '%s' must be a string", key);
 	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return fail(p, "field 'address' must be hex bytes separated by ':'");
 	while (*s) {
-		unsigned byte;
-		int used;
-
-		if (n == PSYNC_ADDR_MAX || sscanf(s, "%2x%n", &byte, &used) != 1 || used != 2)
+		if (n == PSYNC_ADDR_MAX || hex_value(s[0]) < 0 || hex_value(s[1]) < 0)
 			return fail(p, "field 'address' must be hex bytes separated by ':'");
-		p->ev->addr[n++] = (uint8_t)byte;
-		s += used;
+		p->ev->addr[n++] = (uint8_t)(hex_value(s[0]) << 4 | hex_value(s[1]));
+		s += 2;
 		if (*s == ':' && s[1])
 			s++;
 		else if (*s)
@@ -341,14 +383,71 @@ static int check_complete(struct parse *p)
 	return 0;
 }
 
-static json_object *parse_object(struct parse *p, const char *line)
+/* The code point of the four hex digits at s, or -1. */
+static long hex4(const char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int d = hex_value(s[i]);
+
+		if (d < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/*
+ * json-c reads a lone "\udcXX" as U+FFFD: the byte it stands for (event.h)
+ * is put back in its place first. Everything else, a surrogate pair's low
+ * half included, is left for json-c. Returns a copy to free, or NULL.
+ */
+static char *unescape_bytes(const char *line)
+{
+	char *copy = malloc(strlen(line) + 1), *o = copy;
+	int in_string = 0, after_high = 0;
+
+	if (!copy)
+		return NULL;
+	for (const char *s = line; *s;) {
+		long cp = s[0] == '\\' && s[1] == 'u' ? hex4(s + 2) : -1;
+
+		if (!in_string || *s == '"') {
+			in_string ^= *s == '"';
+			*o++ = *s++;
+		} else if (cp >= 0xdc80 && cp <= 0xdcff && !after_high) {
+			*o++ = (char)(cp & 0xff);
+			s += 6;
+		} else if (cp >= 0) {
+			memcpy(o, s, 6);
+			o += 6;
+			s += 6;
+		} else if (*s == '\\' && s[1]) {
+			*o++ = *s++;
+			*o++ = *s++;
+		} else {
+			*o++ = *s++;
+		}
+		after_high = cp >= 0xd800 && cp <= 0xdbff;
+	}
+	*o = '\0';
+	return copy;
+}
+
+static json_object *parse_object(struct parse *p, const char *text)
 {
 	struct json_tokener *tok = json_tokener_new();
+	char *line = strcasestr(text, "\\udc") ? unescape_bytes(text) : (char *)text;
 	json_object *obj;
-	size_t len = strlen(line), end;
+	size_t len, end;
 
-	if (!tok)
+	if (!tok || !line) {
+		json_tokener_free(tok);
+		fail(p, "out of memory");
 		return NULL;
+	}
+	len = strlen(line);
 	obj = json_tokener_parse_ex(tok, line, (int)(len > INT32_MAX ? INT32_MAX : len));
 	end = json_tokener_get_parse_end(tok);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success) {
@@ -364,6 +463,8 @@ static json_object *parse_object(struct parse *p, const char *line)
 		obj = NULL;
 	}
 	json_tokener_free(tok);
+	if (line != text)
+		free(line);
 	return obj;
 }
 

@@ -411,6 +411,7 @@ static void start_connect(struct psync__redis_conn *conn)
 		fail_ctx(conn, "connect", saved);
 		return;
 	}
+	psync__redis_bound_replies(&conn->bound, c);
 	if (!inst->unix_socket)
 		redisEnableKeepAlive(c);
 	if (epoll_ctl(conn->owner->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
@@ -648,7 +649,8 @@ static void drain_replies(struct psync__redis_conn *conn)
 		void *reply = NULL;
 
 		if (redisGetReplyFromReader(conn->ctx, &reply) != REDIS_OK) {
-			fail_ctx(conn, "reply", 0);
+			if (!psync__redis_bound_fail(conn))
+				fail_ctx(conn, "reply", 0);
 			return;
 		}
 		if (!reply)

@@ -155,6 +155,23 @@ struct psync__redis_expect *psync__redis_fifo_at(struct psync__redis_fifo *f, si
 int psync__redis_fifo_pop(struct psync__redis_fifo *f, struct psync__redis_expect *ret);
 void psync__redis_fifo_release(struct psync__redis_fifo *f);
 
+/* ---- bounded replies (redis_bound.c) ---- */
+
+/* hiredis allocates an array's element pointers when it reads the header,
+ * before any element arrives: "*300000000\r\n" alone would cost 2.4 GB. No
+ * reply the sink asks for comes near this many elements. */
+#define PSYNC__REDIS_MAX_ELEMENTS (1 << 20)
+
+struct psync__redis_bound {
+	redisReplyObjectFunctions fn; /* the reader's own, with createArray bounded */
+	void *(*create_array)(const redisReadTask *task, int elements);
+	long long refused;            /* elements of the array refused; 0: none */
+};
+
+/* Makes c's reader refuse arrays of more than PSYNC__REDIS_MAX_ELEMENTS; b
+ * must outlive c. */
+void psync__redis_bound_replies(struct psync__redis_bound *b, redisContext *c);
+
 /* ---- connections (redis_conn.c, redis_reply.c) ---- */
 
 enum psync__redis_conn_state {
@@ -189,6 +206,7 @@ struct psync__redis_conn {
 	struct psync__redis_fifo expects;
 	struct psync__list held_reads; /* waiting for the connection to be ready */
 	char run_id[48];      /* of the server last connected to; "" when unknown */
+	struct psync__redis_bound bound; /* the reader's limits */
 	char sha_set[48];
 	char sha_del[48];
 	char reason[256];
@@ -263,6 +281,9 @@ size_t psync__redis_conn_pending_output(const struct psync__redis_conn *conn);
 /* INFO server's answer: a run_id other than the last one is another server,
  * which knows nothing of what the last one acknowledged (redis_reply.c). */
 void psync__redis_conn_on_info(struct psync__redis_conn *conn, const redisReply *reply);
+/* After conn's reader failed: when it refused a reply as too large, fails
+ * conn saying so and returns 1; else 0 (redis_bound.c). */
+int psync__redis_bound_fail(struct psync__redis_conn *conn);
 
 /* Handles one reply of conn (redis_reply.c). */
 void psync__redis_conn_on_reply(struct psync__redis_conn *conn, const redisReply *reply);

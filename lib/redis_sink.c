@@ -302,6 +302,7 @@ static const struct psync_sink_ops redis_ops = {
 static int read_password_file(const char *path, char **ret, char *err, size_t err_len)
 {
 	char buf[MAX_PASSWORD + 2];
+	size_t len = 0;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -316,7 +317,12 @@ static int read_password_file(const char *path, char **ret, char *err, size_t er
 	if (n < 0)
 		return set_err(err, err_len, (int)n, "%s: %s", path, strerror((int)-n));
 	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
+	while (len < (size_t)n && buf[len] != '\r' && buf[len] != '\n')
+		len++;
+	/* A NUL would cut the password short without a word, and AUTH would fail. */
+	if (memchr(buf, '\0', len))
+		return set_err(err, err_len, -EINVAL, "%s: a NUL byte in the password", path);
+	buf[len] = '\0';
 	if (!buf[0] || strlen(buf) > MAX_PASSWORD)
 		return set_err(err, err_len, -EINVAL, "%s: no password on the first line", path);
 	*ret = strdup(buf);

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "internal.h"
 
@@ -50,12 +52,19 @@ static int read_lines(FILE *f, const char *path, struct event_array *a, char *er
 	char *line = NULL, why[160];
 	size_t cap = 0;
 	unsigned long lineno = 0;
+	ssize_t n;
 	int r = 0;
 
-	while (r == 0 && getline(&line, &cap, f) >= 0) {
+	while (r == 0 && (n = getline(&line, &cap, f)) >= 0) {
 		struct psync_link_event ev;
 
 		lineno++;
+		if (memchr(line, '\0', (size_t)n)) {
+			/* The rest of the line would be lost without a word. */
+			set_err(err, err_len, "%s:%lu: a NUL byte in the line", path, lineno);
+			r = -EINVAL;
+			break;
+		}
 		if (is_blank_or_comment(line))
 			continue;
 		r = psync_event_from_json(line, &ev, why, sizeof(why));

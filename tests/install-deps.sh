@@ -12,14 +12,17 @@
 # libevent loops hosting the pipeline) and their tests;
 # debhelper, dpkg-dev and build-essential (which dpkg-buildpackage requires of
 # every build) build the Debian packages in tests/check-debian.sh, no fakeroot
-# needed (Rules-Requires-Root: no); lintian checks them.
+# needed (Rules-Requires-Root: no); lintian checks them; clang and
+# libclang-rt-14-dev (libFuzzer and the sanitizer runtimes, only recommended by
+# clang) build the fuzz targets.
 #   tests/install-deps.sh [--verbose]   (--verbose: apt's output on stdout, for a log)
 set -eu
 packages="gcc g++ make meson ninja-build pkg-config
 	libnl-3-dev libnl-route-3-dev libhiredis-dev libjson-c-dev uthash-dev libinih-dev
 	libcriterion-dev redis-server iproute2 binutils curl prometheus
 	libsystemd-dev libevent-dev
-	build-essential debhelper dpkg-dev lintian"
+	build-essential debhelper dpkg-dev lintian
+	clang libclang-rt-14-dev"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 packages="$packages doxygen" # builds the API reference (docs/), failing on an undocumented symbol

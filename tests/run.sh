@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: installs the dependencies, builds with
 # warnings as errors, runs every test plainly and again under AddressSanitizer
-# + UndefinedBehaviorSanitizer, then checks the installed package.
+# + UndefinedBehaviorSanitizer, runs each fuzz target for 20 s (tests/run-fuzz.sh),
+# then checks the installed package.
 # Tests that need root (network namespaces) fail rather than skip without it.
 set -eu
 # Namespaces and installing packages need root: ask for it once, up front.
@@ -79,6 +80,15 @@ if grep -E -q 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' build/ci-
 	status=1
 fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "== fuzzing"
+tests/run-fuzz.sh 20 || status=1
+if read -r fuzz_passed fuzz_failed <build/ci-fuzz/tally; then
+	passed=$((passed + fuzz_passed))
+	failed=$((failed + fuzz_failed))
+else
+	failed=$((failed + 1))
+fi
 
 echo "== install check"
 if tests/check-install.sh build/ci-plain "$top"; then

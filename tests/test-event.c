@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/if.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <portsync/portsync.h>
@@ -103,6 +104,95 @@ Test(event, json_escapes_odd_interface_names)
 	cr_assert_not_null(strstr(line, "\"a\\\"b\\\\c\\u0001\""), "%s", line);
 	cr_assert_eq(psync_event_from_json(line, &back, NULL, 0), 0);
 	cr_assert_str_eq(back.ifname, ev.ifname);
+}
+
+static void assert_name_round_trips(const char *name, const char *want_in_line)
+{
+	struct psync_link_event ev = full_event(), back;
+	char line[1024], err[160] = "";
+
+	memset(ev.ifname, 0, sizeof(ev.ifname));
+	memcpy(ev.ifname, name, strlen(name));
+	cr_assert_gt(psync_event_to_json(&ev, line, sizeof(line)), 0);
+	cr_assert_not_null(strstr(line, want_in_line), "want %s in %s", want_in_line, line);
+	cr_assert_eq(psync_event_from_json(line, &back, err, sizeof(err)), 0, "%s: %s", line, err);
+	cr_assert_str_eq(back.ifname, ev.ifname, "%s", line);
+}
+
+/* Names are bytes: UTF-8 goes through as is, other bytes as "\udcXX". */
+Test(event, json_keeps_non_ascii_interface_names_byte_for_byte)
+{
+	assert_name_round_trips("\xc3\xa9th0", "\"ifname\":\"\xc3\xa9th0\"");
+	assert_name_round_trips("\xff" "eth", "\"ifname\":\"\\udcffeth\"");
+	assert_name_round_trips("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x",
+				"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x");
+	assert_name_round_trips("\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\x80\x81\xc3",
+				"\\udcff\\udcfe\\udcfd\\udcfc\\udcfb\\udcfa\\udcf9\\udcf8"
+				"\\udc80\\udc81\\udcc3\"");
+	/* overlong '/', a UTF-16 surrogate in UTF-8, past U+10FFFF, a cut sequence */
+	assert_name_round_trips("\xc0\xaf" "a", "\\udcc0\\udcafa");
+	assert_name_round_trips("\xed\xa0\x80", "\\udced\\udca0\\udc80");
+	assert_name_round_trips("\xf4\x90\x80\x80", "\\udcf4\\udc90\\udc80\\udc80");
+	assert_name_round_trips("ab\xe2\x82", "ab\\udce2\\udc82\"");
+	assert_name_round_trips("\xf0\x9f\x90\xa7" "0", "\xf0\x9f\x90\xa7" "0");
+	assert_name_round_trips("\x7f", "\\u007f");
+}
+
+Test(event, json_reads_byte_escapes_but_leaves_surrogate_pairs_to_json)
+{
+	struct psync_link_event ev;
+
+	cr_assert_eq(psync_event_from_json("{\"type\":\"newlink\",\"ifindex\":1,"
+					   "\"ifname\":\"\\uDCFFx\\ud83d\\udc27\\\\udcff\"}",
+					   &ev, NULL, 0),
+		     0);
+	cr_assert_str_eq(ev.ifname, "\xffx\xf0\x9f\x90\xa7\\udcff");
+	/* Raw bytes that are not UTF-8 are taken as they are. */
+	cr_assert_eq(psync_event_from_json("{\"type\":\"newlink\",\"ifindex\":1,\"ifname\":\"\xff\"}",
+					   &ev, NULL, 0),
+		     0);
+	cr_assert_str_eq(ev.ifname, "\xff");
+}
+
+Test(event, json_address_is_exactly_two_hex_digits_per_byte)
+{
+	static const char *const bad[] = { " 1", "+f", "-1", "0x", "1", "1:2", "aa: b",
+					   "aa:+b", "aa:", ":aa", "aa::bb", "aaa", "aa\\u0000bb" };
+	struct psync_link_event ev;
+	char line[256], err[160];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"newlink\",\"ifname\":\"x\",\"ifindex\":1,\"address\":\"%s\"}",
+			 bad[i]);
+		err[0] = '\0';
+		cr_expect_eq(psync_event_from_json(line, &ev, err, sizeof(err)), -EINVAL,
+			     "accepted %s", bad[i]);
+		cr_expect_not_null(strstr(err, "'address'"), "%s: %s", bad[i], err);
+	}
+	cr_assert_eq(psync_event_from_json("{\"type\":\"newlink\",\"ifname\":\"x\",\"ifindex\":1,"
+					   "\"address\":\"0A:fF:00\"}",
+					   &ev, NULL, 0),
+		     0);
+	cr_assert_eq(ev.addr_len, 3);
+	cr_assert_eq(ev.addr[0], 0x0a);
+	cr_assert_eq(ev.addr[1], 0xff);
+	cr_assert_eq(ev.addr[2], 0x00);
+}
+
+Test(event, json_flags_that_are_not_names_are_an_error)
+{
+	static const char *const lists[] = { "[null]", "[1]", "[\"UP\",null]", "[[]]", "[{}]" };
+	struct psync_link_event ev;
+	char line[256], err[160];
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"newlink\",\"ifname\":\"x\",\"ifindex\":1,\"flags\":%s}", lists[i]);
+		err[0] = '\0';
+		cr_expect_eq(psync_event_from_json(line, &ev, err, sizeof(err)), -EINVAL, "%s", lists[i]);
+		cr_expect_str_eq(err, "field 'flags' must list flag names, as strings", "%s", lists[i]);
+	}
 }
 
 Test(event, json_markers_carry_generation)

@@ -938,6 +938,35 @@ Test(redis, auth_from_the_environment_or_a_file)
 	psync_sink_free(s);
 }
 
+/* Found by fuzzing: a NUL cut the password short, and AUTH failed for good. */
+Test(redis, password_file_with_a_nul_byte_is_refused_naming_the_file)
+{
+	static const char bytes[] = "s3c\0ret\n";
+	struct psync_redis_options o = { .sz = sizeof(o), .address = srv.address };
+	struct psync_sink *s = NULL;
+	char err[256] = "", pwfile[256], want[300];
+	FILE *f;
+
+	snprintf(pwfile, sizeof(pwfile), "%s/pw-nul", srv.dir);
+	f = fopen(pwfile, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(bytes, 1, sizeof(bytes) - 1, f), sizeof(bytes) - 1);
+	fclose(f);
+	o.password_file = pwfile;
+	cr_assert_eq(psync_redis_sink_new(&o, err, sizeof(err), &s), -EINVAL);
+	cr_assert_null(s);
+	snprintf(want, sizeof(want), "%s: a NUL byte in the password", pwfile);
+	cr_assert_str_eq(err, want);
+	/* After the first line a NUL is no concern of the password's. */
+	f = fopen(pwfile, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite("s3cret\r\n\0", 1, 9, f), 9);
+	fclose(f);
+	cr_assert_eq(psync_redis_sink_new(&o, err, sizeof(err), &s), 0, "%s", err);
+	cr_assert_str_eq(((struct psync__redis *)psync_sink_get_impl(s))->password, "s3cret");
+	psync_sink_free(s);
+}
+
 Test(redis, lost_connection_fails_in_flight_writes_in_order_then_reconnects)
 {
 	enum { N = 1000 };
@@ -1039,6 +1068,20 @@ Test(redis, servers_that_misbehave_are_errors_not_crashes)
 	cr_expect(strstr(err, "LOADING"), "%s", err);
 	cr_expect_eq(connect_to_fake(NULL, err, sizeof(err)), -ETIMEDOUT, "%s", err);
 	cr_expect(strstr(err, "no answer"), "%s", err);
+}
+
+/* A header alone once made hiredis calloc 2.4 GB for the element pointers. */
+Test(redis, reply_header_with_a_huge_element_count_fails_the_connection)
+{
+	char err[256] = "";
+
+	cr_expect_eq(connect_to_fake("*300000000\r\n", err, sizeof(err)), -EMSGSIZE, "%s", err);
+	cr_expect(strstr(err, "reply: reply with 300000000 elements refused"), "%s", err);
+	cr_expect_eq(connect_to_fake("*1\r\n*2147483647\r\n", err, sizeof(err)), -EMSGSIZE,
+		     "%s", err);
+	cr_expect(strstr(err, "2147483647 elements refused"), "%s", err);
+	/* At the limit it is only a reply SCRIPT LOAD did not expect. */
+	cr_expect_eq(connect_to_fake("*-1\r\n*0\r\n", err, sizeof(err)), -EPROTO, "%s", err);
 }
 
 /* ---- reads ---- */

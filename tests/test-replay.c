@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <portsync/portsync.h>
@@ -122,15 +123,20 @@ Test(replay, generator_rejects_names_that_do_not_fit)
 	cr_assert_eq(psync_replay_source_new_generator(&g, &s), -EINVAL);
 }
 
-static char *write_temp(const char *text)
+static char *write_temp_bytes(const char *text, size_t len)
 {
 	char *path = strdup("/tmp/psync-replay-XXXXXX");
 	int fd = mkstemp(path);
 
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	return path;
+}
+
+static char *write_temp(const char *text)
+{
+	return write_temp_bytes(text, strlen(text));
 }
 
 Test(replay, file_with_comments_and_blank_lines)
@@ -179,6 +185,46 @@ Test(replay, truncated_and_binary_lines_fail_cleanly)
 
 	cr_assert_eq(psync_replay_source_new_from_file(path, err, sizeof(err), &s), -EINVAL);
 	cr_assert_not_null(strstr(err, ":1: not valid JSON"), "%s", err);
+	unlink(path);
+	free(path);
+}
+
+/* A NUL used to end the line silently: what followed it was never read. */
+Test(replay, nul_byte_in_a_line_is_an_error_naming_the_line)
+{
+	static const char text[] = "{\"type\":\"dump_done\"}\n"
+				   "{\"type\":\"dump_done\"}\0{\"type\":\"overrun\"}\n";
+	char *path = write_temp_bytes(text, sizeof(text) - 1);
+	struct psync_source *s = NULL;
+	char err[256] = "", want[300];
+
+	cr_assert_eq(psync_replay_source_new_from_file(path, err, sizeof(err), &s), -EINVAL);
+	cr_assert_null(s);
+	snprintf(want, sizeof(want), "%s:2: a NUL byte in the line", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
+	free(path);
+}
+
+/* Eight bytes of UTF-8 came back as sixteen, too long for a name: the file was refused. */
+Test(replay, recording_with_non_ascii_names_loads_them_exactly)
+{
+	struct psync_link_event ev[2] = { link_event("x", 5, 9100), link_event("y", 6, 1500) };
+	struct collected c = { 0 };
+	struct psync_source *s = NULL;
+	char line[2][512], text[1100], err[256] = "", *path;
+
+	strcpy(ev[0].ifname, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" "eth0");
+	strcpy(ev[1].ifname, "\xff\xfe" "eth0");
+	for (int i = 0; i < 2; i++)
+		cr_assert_gt(psync_event_to_json(&ev[i], line[i], sizeof(line[i])), 0);
+	snprintf(text, sizeof(text), "%s\n%s\n", line[0], line[1]);
+	path = write_temp(text);
+	cr_assert_eq(psync_replay_source_new_from_file(path, err, sizeof(err), &s), 0, "%s", err);
+	cr_assert_eq(psync_source_dispatch(s, 10, collect, &c), 2);
+	cr_assert_str_eq(c.ev[0].ifname, ev[0].ifname);
+	cr_assert_str_eq(c.ev[1].ifname, ev[1].ifname);
+	psync_source_free(s);
 	unlink(path);
 	free(path);
 }

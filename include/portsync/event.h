@@ -108,6 +108,17 @@ PSYNC_API int psync_operstate_from_string(const char *name, uint8_t *ret);
  * source reads. Like snprintf: buf is NUL-terminated whenever len > 0, and buf
  * may be NULL when len is 0, to ask for the length.
  *
+ * Interface names and kinds are bytes, as the kernel takes them, and survive
+ * the round trip exactly. Valid UTF-8 ("éth0") is written as it is; '"', '\\',
+ * control characters and DEL are escaped as JSON requires; each byte that is
+ * not part of valid UTF-8 (0xff, a stray 0x80, an overlong or a surrogate
+ * form) is written as "\\udcXX", the lone low surrogate U+DC80..U+DCFF that
+ * stands for byte 0xXX, as in Python's "surrogateescape" (PEP 383). So lines are
+ * always valid UTF-8, and in Python
+ * json.loads(line)["ifname"].encode("utf-8", "surrogateescape") gives the bytes.
+ * psync_event_from_json() reads "\\udcXX" (not part of a surrogate pair) back as
+ * the byte, and takes raw bytes that are not UTF-8 as they are.
+ *
  * @return the length the whole line needs, without the NUL; when that is
  *         >= len, the output was cut.
  * @retval -EINVAL ev is NULL, buf is NULL with len > 0, or ev->type is unknown.
