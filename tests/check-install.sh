@@ -33,6 +33,7 @@ for pair in sd-event:libsystemd libevent:libevent; do
 	pkg-config --exists "$loop" || continue
 	# shellcheck disable=SC2046
 	cc -O2 -Wall -Wextra -Werror -o "$work/embed-$name" "$src/examples/embed-$name.c" \
+		"$src/examples/embed-pipeline.c" \
 		$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$root \
 			pkg-config --cflags --libs libportsync "$loop")
 	LD_LIBRARY_PATH=$libdir "$work/embed-$name" >/dev/null
