@@ -90,29 +90,21 @@ else
 	failed=$((failed + 1))
 fi
 
-echo "== install check"
-if tests/check-install.sh build/ci-plain "$top"; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-	status=1
-fi
+# A check script: one passed or one failed.
+check() {
+	echo "== $1"
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		status=1
+	fi
+}
 
-echo "== Debian packages"
-if tests/check-debian.sh "$top"; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-	status=1
-fi
-
-echo "== meson subproject"
-if tests/check-subproject.sh "$top"; then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-	status=1
-fi
+check "install check" tests/check-install.sh build/ci-plain "$top"
+check "Debian packages" tests/check-debian.sh "$top"
+check "meson subproject" tests/check-subproject.sh "$top"
 
 echo "tests: $passed passed, $failed failed (test programs and checks, both builds;" \
 	"$cases Criterion test cases, $cases_failed failed)"
