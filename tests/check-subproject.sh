@@ -17,6 +17,8 @@ fail() {
 }
 
 cp -r "$src/tests/subproject-consumer" "$work/consumer"
+# The program is the pkg-config consumer's: one consumer, built both ways.
+cp "$src/examples/pkgconfig-consumer/consumer.c" "$work/consumer/"
 # A symlink, not a wrap that fetches: meson builds this very tree, uncommitted
 # changes included, without copying it and without any download; the wrap file
 # beside it only maps the dependency name to the subproject.
