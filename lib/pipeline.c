@@ -183,8 +183,9 @@ PSYNC_API void psync_pipeline_free(struct psync_pipeline *p)
 	free(p);
 }
 
-/* Hands queued writes to the sink, oldest first, until it says "not now". */
-static void submit_queued(struct psync_pipeline *p)
+/* Hands queued writes to the sink, oldest first, until it says "not now".
+ * generation: the sink's store generation, as the caller just read it. */
+static void submit_queued(struct psync_pipeline *p, uint64_t generation)
 {
 	struct psync__write_rec *rec;
 
@@ -192,7 +193,7 @@ static void submit_queued(struct psync_pipeline *p)
 		return;
 	/* A new store: nothing goes to it before check_store has dropped what
 	 * was queued for the old one (a completion can write before that). */
-	if (psync_sink_get_store_generation(p->sink) != p->store_generation)
+	if (generation != p->store_generation)
 		return;
 	p->paused_until_ns = 0;
 	while ((rec = psync__wq_peek(&p->queue))) {
@@ -282,7 +283,7 @@ static int on_source_event(const struct psync_link_event *ev, void *userdata)
 /* The write side of a dispatch: new submissions, then send. */
 static void send_writes(struct psync_pipeline *p)
 {
-	submit_queued(p);
+	submit_queued(p, psync_sink_get_store_generation(p->sink));
 	note_error(p, psync__sink_flush(p->sink));
 	note_error(p, update_sink_interest(p));
 }
@@ -474,12 +475,14 @@ PSYNC_API int psync_pipeline_flush(struct psync_pipeline *p, int timeout_ms)
 
 PSYNC_API int psync_pipeline_write(struct psync_pipeline *p, const struct psync_write *w)
 {
+	uint64_t generation;
 	int r;
 
 	if (!p || !w)
 		return -EINVAL;
 	/* Made now, it is for the store there is now, even before check_store. */
-	p->queue.generation = psync_sink_get_store_generation(p->sink);
+	generation = psync_sink_get_store_generation(p->sink);
+	p->queue.generation = generation;
 	r = psync__wq_push(&p->queue, w);
 	if (r < 0)
 		return r;
@@ -487,7 +490,7 @@ PSYNC_API int psync_pipeline_write(struct psync_pipeline *p, const struct psync_
 	p->event_writes++;
 	/* Straight on to the sink while it takes writes (it sends them as one batch
 	 * at the end of the dispatch): only what it pushes back waits and coalesces. */
-	submit_queued(p);
+	submit_queued(p, generation);
 	return 0;
 }
 

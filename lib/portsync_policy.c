@@ -379,6 +379,7 @@ void psync__portsync_forget_store(struct psync__portsync *ps)
 		port->published = 0;
 	}
 	ps->st.waiting = 0;
+	ps->st.warm = 0;
 	ps->st.port_init_done = 0;
 	ps->first_batch_seen = 0;
 	ps->recheck_needed = 0;

@@ -368,8 +368,6 @@ int psync__portsync_start(struct psync__portsync *ps, struct psync_pipeline *p, 
 	for (int i = 0; i < MAX_STARTS && r == -ESTALE; i++) {
 		struct startup s = { .ps = ps, .p = p, .again = again };
 
-		ps->st.warm = 0;
-		ps->st.waiting = 0;
 		r = run_steps(&s);
 		startup_free(&s);
 		if (r == -ESTALE)
