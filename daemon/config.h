@@ -15,6 +15,7 @@ struct daemon_config {
 	unsigned retry_min_ms;
 	unsigned retry_max_ms;
 	unsigned queue_degraded;
+	unsigned batch_hold_us;      /* bound on the wait batching adds; 0: no batching */
 	/* [redis] */
 	unsigned max_in_flight;
 	unsigned connect_timeout_ms;

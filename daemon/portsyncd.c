@@ -134,6 +134,7 @@ static int make_pipeline(const struct daemon_options *o, const struct daemon_con
 		.p99_degraded_ns = (uint64_t)c->p99_degraded_us * 1000,
 		.health_window_ns = (uint64_t)c->health_window_s * 1000000000,
 		.store_reset = c->exit_on_reset ? PSYNC_STORE_RESET_STOP : PSYNC_STORE_RESET_RESTART,
+		.batch_hold_ns = c->batch_hold_us ? (uint64_t)c->batch_hold_us * 1000 : PSYNC_BATCH_OFF,
 	};
 	struct psync_source *source = NULL;
 	struct psync_policy *policy = NULL;

@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "batcher.h"
 #include "metrics_state.h"
 #include "write_queue.h"
 
@@ -21,6 +23,11 @@ struct psync_pipeline {
 	int sink_fd;             /* as registered in epfd, -1 when none */
 	uint32_t sink_epoll_events;
 	int source_has_fd;
+	int source_fd;            /* as registered in epfd, -1 when none */
+	int source_held;          /* taken out of epfd's interest while a batch gathers */
+	int hold_timer_fd;        /* in epfd: readable at a hold's deadline; -1 without holds */
+	struct psync__batcher batch;
+	uint64_t gathered_since;  /* receipt time of the events being read after a hold, 0: now */
 	uint64_t paused_until_ns; /* no submission before this, after a transient failure */
 	uint64_t refused_since_ns; /* writes refused (error replies) since then, 0: not now */
 	unsigned failure_streak;  /* dispatches in a row that saw a transient failure */
@@ -43,6 +50,7 @@ static const struct psync_pipeline_options default_options = {
 	.queue_degraded = 0,
 	.p99_degraded_ns = 0,
 	.health_window_ns = 60 * PSYNC__NS_PER_SEC,
+	.batch_hold_ns = 1 * PSYNC__NS_PER_MS,
 };
 
 /* A field the caller left zero (or did not have) keeps its default. */
@@ -67,6 +75,7 @@ static void resolve_options(struct psync_pipeline_options *dst, const struct psy
 	TAKE_OPTION(dst, src, p99_degraded_ns);
 	TAKE_OPTION(dst, src, health_window_ns);
 	TAKE_OPTION(dst, src, store_reset);
+	TAKE_OPTION(dst, src, batch_hold_ns);
 }
 
 static void note_error(struct psync_pipeline *p, int r)
@@ -131,7 +140,68 @@ static int register_source(struct psync_pipeline *p)
 	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
 	p->source_has_fd = 1;
+	p->source_fd = fd;
 	return 0;
+}
+
+/* Holding needs an fd to leave unpolled and a timer to end the hold with. */
+static int set_up_batching(struct psync_pipeline *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t hold = p->opts.batch_hold_ns;
+
+	if (!p->source_has_fd || hold == PSYNC_BATCH_OFF) {
+		psync__batcher_init(&p->batch, 0);
+		return 0;
+	}
+	psync__batcher_init(&p->batch, hold);
+	p->hold_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (p->hold_timer_fd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->hold_timer_fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int watch_source(struct psync_pipeline *p, int watch)
+{
+	struct epoll_event ev = { .events = watch ? EPOLLIN : 0 };
+
+	if (p->source_held == !watch)
+		return 0;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, p->source_fd, &ev) < 0)
+		return -errno;
+	p->source_held = !watch;
+	return 0;
+}
+
+/* Absolute, so that a deadline already past fires at once; 0 disarms. */
+static int arm_hold_timer(struct psync_pipeline *p, uint64_t when_ns)
+{
+	struct itimerspec t = { .it_value = { .tv_sec = (time_t)(when_ns / PSYNC__NS_PER_SEC),
+					      .tv_nsec = (long)(when_ns % PSYNC__NS_PER_SEC) } };
+
+	return timerfd_settime(p->hold_timer_fd, TFD_TIMER_ABSTIME, &t, NULL) < 0 ? -errno : 0;
+}
+
+static int follow_batch_step(struct psync_pipeline *p, enum psync__batch_step step)
+{
+	int r = 0;
+
+	if (step == PSYNC__BATCH_HOLD) {
+		r = watch_source(p, 0);
+		if (r == 0)
+			r = arm_hold_timer(p, p->batch.until_ns);
+	} else if (step == PSYNC__BATCH_RELEASE) {
+		r = arm_hold_timer(p, 0);
+		if (r == 0)
+			r = watch_source(p, 1);
+	}
+	if (r < 0) {
+		/* Without its timer or its mask a hold could stall the source:
+		 * batching is off from now on, every read goes through at once. */
+		psync__batcher_init(&p->batch, 0);
+		watch_source(p, 1);
+	}
+	return r;
 }
 
 PSYNC_API int psync_pipeline_new(struct psync_source *source, struct psync_policy *policy,
@@ -150,6 +220,8 @@ PSYNC_API int psync_pipeline_new(struct psync_source *source, struct psync_polic
 	p->policy = policy;
 	p->sink = sink;
 	p->sink_fd = -1;
+	p->source_fd = -1;
+	p->hold_timer_fd = -1;
 	p->store_generation = psync_sink_get_store_generation(sink);
 	resolve_options(&p->opts, opts);
 	psync__wq_init(&p->queue);
@@ -159,10 +231,14 @@ PSYNC_API int psync_pipeline_new(struct psync_source *source, struct psync_polic
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r = p->epfd < 0 ? -errno : register_source(p);
 	if (r == 0)
+		r = set_up_batching(p);
+	if (r == 0)
 		r = psync__sink_attach(sink, on_write_done, p);
 	if (r < 0) {
 		if (p->epfd >= 0)
 			close(p->epfd);
+		if (p->hold_timer_fd >= 0)
+			close(p->hold_timer_fd);
 		free(p);
 		return r;
 	}
@@ -180,6 +256,8 @@ PSYNC_API void psync_pipeline_free(struct psync_pipeline *p)
 	psync__wq_clear(&p->queue);
 	psync_policy_free(p->policy);
 	close(p->epfd);
+	if (p->hold_timer_fd >= 0)
+		close(p->hold_timer_fd);
 	free(p);
 }
 
@@ -218,11 +296,16 @@ static uint32_t to_epoll_events(short e)
 	return ((e & POLLIN) ? EPOLLIN : 0) | ((e & POLLOUT) ? EPOLLOUT : 0);
 }
 
-/* The sink's fd and wanted events change (reconnects, pending output): follow them. */
+/* The sink's fd and wanted events change (reconnects, pending output): follow
+ * them. While a batch gathers, its replies wait for the hold's end too, as a
+ * NIC's transmit completions wait for the NAPI poll: one wakeup per batch. */
 static int update_sink_interest(struct psync_pipeline *p)
 {
 	int fd = psync_sink_get_fd(p->sink);
 	struct epoll_event ev = { .events = fd >= 0 ? to_epoll_events(psync_sink_get_events(p->sink)) : 0 };
+
+	if (p->batch.holding)
+		ev.events &= ~(uint32_t)EPOLLIN;
 
 	if (fd == p->sink_fd && ev.events == p->sink_epoll_events)
 		return 0;
@@ -268,7 +351,15 @@ static void count_event(struct psync_pipeline *p, const struct psync_link_event 
 static int on_source_event(const struct psync_link_event *ev, void *userdata)
 {
 	struct psync_pipeline *p = userdata;
+	struct psync_link_event gathered;
 	int r;
+
+	/* It came at some time during the hold: its wait counts from the start. */
+	if (p->gathered_since && ev->recv_ns > p->gathered_since) {
+		gathered = *ev;
+		gathered.recv_ns = p->gathered_since;
+		ev = &gathered;
+	}
 
 	count_event(p, ev);
 	p->event_writes = 0;
@@ -278,6 +369,25 @@ static int on_source_event(const struct psync_link_event *ev, void *userdata)
 	    (ev->type == PSYNC_EVENT_NEWLINK || ev->type == PSYNC_EVENT_DELLINK))
 		p->metrics.events_ignored++;
 	return 0; /* a policy error is reported, not a reason to stop reading */
+}
+
+/* Unless a batch is gathering: then only at its deadline, and all at once. */
+static int read_source(struct psync_pipeline *p)
+{
+	uint64_t now = psync__now_ns();
+	unsigned budget = p->opts.dispatch_budget;
+	int n;
+
+	if (!psync__batcher_may_read(&p->batch, now))
+		return 0;
+	p->gathered_since = psync__batcher_gathered_since(&p->batch);
+	n = psync_source_dispatch(p->source, budget, on_source_event, p);
+	p->gathered_since = 0;
+	if (n >= 0)
+		note_error(p, follow_batch_step(p, psync__batcher_after_read(&p->batch, now,
+									     (unsigned)n,
+									     (unsigned)n >= budget)));
+	return n;
 }
 
 /* The write side of a dispatch: new submissions, then send. */
@@ -341,7 +451,7 @@ PSYNC_API int psync_pipeline_dispatch(struct psync_pipeline *p)
 	check_store(p);
 	if (p->stale)
 		return -ESTALE;
-	n = psync_source_dispatch(p->source, p->opts.dispatch_budget, on_source_event, p);
+	n = read_source(p);
 	note_error(p, n);
 	if (n > 0)
 		note_error(p, psync__policy_on_batch_end(p->policy, p));
@@ -460,6 +570,11 @@ PSYNC_API int psync_pipeline_flush(struct psync_pipeline *p, int timeout_ms)
 
 	if (!p)
 		return -EINVAL;
+	/* No events are read from here on: a hold would only delay the replies. */
+	if (p->batch.holding) {
+		p->batch.holding = false;
+		note_error(p, follow_batch_step(p, PSYNC__BATCH_RELEASE));
+	}
 	for (;;) {
 		p->failed_this_dispatch = 0;
 		pump_writes(p);
@@ -524,6 +639,24 @@ PSYNC_API struct psync_source *psync_pipeline_get_source(struct psync_pipeline *
 	return p ? p->source : NULL;
 }
 
+/* The wait batching adds by design is not a reason to be degraded. */
+static uint64_t p99_limit(const struct psync_pipeline *p)
+{
+	uint64_t limit = p->opts.p99_degraded_ns;
+
+	return limit && limit + p->batch.hold_ns > limit ? limit + p->batch.hold_ns : limit;
+}
+
+static void copy_batch_metrics(const struct psync__batcher *b, struct psync_metrics *m)
+{
+	m->batches = b->batches;
+	m->batch_events = b->batch_events;
+	m->batch_holds = b->holds;
+	m->batch_held_ns = b->held_ns;
+	m->batching = b->holding;
+	memcpy(m->batch_sizes, b->per_batch, sizeof(m->batch_sizes));
+}
+
 PSYNC_API int psync_pipeline_get_metrics(struct psync_pipeline *p, struct psync_metrics *m)
 {
 	struct psync_sink_status st = { .sz = sizeof(st) };
@@ -539,11 +672,12 @@ PSYNC_API int psync_pipeline_get_metrics(struct psync_pipeline *p, struct psync_
 		return -ENOMEM;
 	psync_sink_get_status(p->sink, &st);
 	limits = (struct psync__health_limits){ p->opts.overrun_degraded_ns, p->opts.queue_degraded,
-						p->opts.p99_degraded_ns };
+						p99_limit(p) };
 	x = (struct psync__metrics_extra){ p->queue.queued, p->queue.n_in_flight, p->queue.n_keys, &st,
 					   p->refused_since_ns };
 	psync__metrics_summarise(&p->metrics, &x, &limits, psync__now_ns(), full);
 	full->writes_coalesced = p->queue.coalesced;
+	copy_batch_metrics(&p->batch, full);
 	sz = m->sz < sizeof(*full) ? m->sz : sizeof(*full);
 	memcpy(m, full, sz);
 	m->sz = sz;

@@ -52,6 +52,9 @@ static const struct u64_metric u64_metrics[] = {
 	{ "writes_dropped_total", "counter",
 	  "Queued writes dropped because their store was reset and rewritten.",
 	  FIELD(writes_dropped) },
+	{ "batch_holds_total", "counter",
+	  "Times the source was left unpolled for a moment so that a batch of events gathers.",
+	  FIELD(batch_holds) },
 	{ "queue_depth", "gauge", "Writes waiting in the pipeline for the sink.",
 	  FIELD(queue_depth) },
 	{ "in_flight", "gauge", "Writes in the sink, not yet acknowledged.", FIELD(in_flight) },
@@ -193,6 +196,30 @@ static void format_histogram(struct out *o, const char *p, const struct psync_hi
 	out_printf(o, "%s_%s_count %llu\n", p, name, (unsigned long long)h->count);
 }
 
+/* Events per read of the source: how much batching gathers, and for how long. */
+static void format_batches(struct out *o, const char *p, const struct psync_metrics *m)
+{
+	uint64_t below = 0;
+
+	out_head(o, p, "batch_events", "histogram",
+		 "Events per read of the source that found any (a batch).");
+	for (unsigned i = 0; i + 1 < PSYNC_BATCH_BUCKETS; i++) {
+		below += m->batch_sizes[i];
+		out_printf(o, "%s_batch_events_bucket{le=\"%u\"} %llu\n", p, 1U << i,
+			   (unsigned long long)below);
+	}
+	out_printf(o, "%s_batch_events_bucket{le=\"+Inf\"} %llu\n", p,
+		   (unsigned long long)m->batches);
+	out_printf(o, "%s_batch_events_sum %llu\n", p, (unsigned long long)m->batch_events);
+	out_printf(o, "%s_batch_events_count %llu\n", p, (unsigned long long)m->batches);
+	out_head(o, p, "batch_held_seconds_total", "counter",
+		 "Time events gathered while the source was left unpolled, in seconds.");
+	out_printf(o, "%s_batch_held_seconds_total ", p);
+	out_scaled(o, m->batch_held_ns, PSYNC__NS_PER_SEC, 9);
+	out_head(o, p, "batching", "gauge", "1 while a batch of events is gathering, else 0.");
+	out_printf(o, "%s_batching %d\n", p, m->batching ? 1 : 0);
+}
+
 static void format_health(struct out *o, const char *p, const struct psync_metrics *m)
 {
 	out_head(o, p, "health_status", "gauge", "1 healthy, 2 degraded, 3 unhealthy.");
@@ -294,6 +321,7 @@ PSYNC_API int psync_metrics_format_prometheus(const struct psync_metrics *m,
 	format_gauges(&o, p, m, memory_bytes);
 	format_health(&o, p, m);
 	format_u64s(&o, p, m);
+	format_batches(&o, p, m);
 	if (legacy_names)
 		format_legacy(&o, p, m);
 	return o.need > INT_MAX ? -EOVERFLOW : (int)o.need;

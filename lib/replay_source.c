@@ -4,7 +4,7 @@
 #include <linux/if.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -13,7 +13,10 @@ struct replay {
 	struct psync_link_event *events; /* recorded: all of them; generated: NULL */
 	uint64_t n_events;
 	uint64_t next;
-	int efd; /* readable while events remain */
+	int tfd; /* readable while an event is due: a timer, for paced replays */
+	uint64_t interval_ns; /* between paced events; 0: all are due at once */
+	uint64_t paced_from;  /* the first paced event */
+	uint64_t start_ns;    /* when it was due; 0: at the next dispatch */
 	struct psync_replay_generator gen;
 	char prefix[PSYNC_IFNAME_MAX];
 	uint64_t rng;
@@ -72,26 +75,41 @@ static void generate(struct replay *rp, uint64_t i, struct psync_link_event *ev)
 	}
 }
 
+static uint64_t due_ns(const struct replay *rp, uint64_t i)
+{
+	if (!rp->interval_ns || i < rp->paced_from)
+		return 0;
+	return rp->start_ns + (i - rp->paced_from) * rp->interval_ns;
+}
+
+/* Armed at the next event's time (absolute: one already due fires at once),
+ * disarmed when none is left. */
 static void set_readable(struct replay *rp)
 {
-	uint64_t v = 1, drain;
+	struct itimerspec t = { { 0, 0 }, { 0, 0 } };
 
 	if (rp->next < rp->n_events) {
-		if (write(rp->efd, &v, sizeof(v)) < 0) {
-			/* cannot fail for a counter this small */
-		}
-	} else if (read(rp->efd, &drain, sizeof(drain)) < 0) {
-		/* already drained: EAGAIN */
+		uint64_t due = due_ns(rp, rp->next);
+
+		due = due ? due : 1;
+		t.it_value.tv_sec = (time_t)(due / PSYNC__NS_PER_SEC);
+		t.it_value.tv_nsec = (long)(due % PSYNC__NS_PER_SEC);
 	}
+	/* Cannot fail for a valid timer and value. */
+	(void)timerfd_settime(rp->tfd, TFD_TIMER_ABSTIME, &t, NULL);
 }
 
 static int replay_dispatch(void *impl, unsigned budget, psync_emit_fn emit, void *userdata)
 {
 	struct replay *rp = impl;
 	struct psync_link_event gen;
+	uint64_t now = psync__now_ns();
 	int n = 0, r = 0;
 
-	while (rp->next < rp->n_events && (unsigned)n < budget && r >= 0) {
+	if (rp->interval_ns && !rp->start_ns)
+		rp->start_ns = now;
+	while (rp->next < rp->n_events && (unsigned)n < budget && r >= 0 &&
+	       due_ns(rp, rp->next) <= now) {
 		struct psync_link_event *ev = rp->events ? &rp->events[rp->next] : &gen;
 
 		if (!rp->events)
@@ -107,7 +125,7 @@ static int replay_dispatch(void *impl, unsigned budget, psync_emit_fn emit, void
 
 static int replay_get_fd(void *impl)
 {
-	return ((struct replay *)impl)->efd;
+	return ((struct replay *)impl)->tfd;
 }
 
 static int replay_request_dump(void *impl)
@@ -129,8 +147,8 @@ static void replay_destroy(void *impl)
 
 	if (!rp)
 		return;
-	if (rp->efd >= 0)
-		close(rp->efd);
+	if (rp->tfd >= 0)
+		close(rp->tfd);
 	free(rp->events);
 	free(rp->port_flags);
 	free(rp);
@@ -163,8 +181,8 @@ static struct replay *replay_alloc(void)
 
 	if (!rp)
 		return NULL;
-	rp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (rp->efd < 0) {
+	rp->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (rp->tfd < 0) {
 		free(rp);
 		return NULL;
 	}
@@ -231,6 +249,19 @@ PSYNC_API int psync_replay_source_new_generator(const struct psync_replay_genera
 	for (unsigned i = 0; i < gen->n_ports; i++)
 		rp->port_flags[i] = IFF_UP | IFF_RUNNING | IFF_LOWER_UP | IFF_BROADCAST | IFF_MULTICAST;
 	return replay_finish(rp, ret);
+}
+
+PSYNC_API int psync_replay_source_set_interval(struct psync_source *source, uint64_t interval_ns)
+{
+	struct replay *rp = psync_source_get_impl(source);
+
+	if (!source || psync__source_get_ops(source) != &replay_ops)
+		return -EINVAL;
+	rp->interval_ns = interval_ns;
+	rp->paced_from = rp->next;
+	rp->start_ns = 0;
+	set_readable(rp);
+	return 0;
 }
 
 PSYNC_API int64_t psync_replay_source_get_emitted(struct psync_source *source)

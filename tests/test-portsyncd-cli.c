@@ -1385,3 +1385,75 @@ Test(cli, carrier_changes_only_with_the_extension_key)
 	cr_assert_eq(daemon_end(&d), 0);
 	daemon_finish(&d);
 }
+
+/* ---- load-adaptive batching ---- */
+
+struct storm_figures {
+	double holds, batches, batch_events, events, acked, coalesced;
+};
+
+static void storm_sample(struct daemon_run *d, struct storm_figures *f)
+{
+	static char page[65536];
+
+	cr_assert_eq(http_get(d->port, "/metrics", page, sizeof(page)), 200);
+	f->holds = sample(page, "portsyncd_batch_holds_total");
+	f->batches = sample(page, "portsyncd_batch_events_count");
+	f->batch_events = sample(page, "portsyncd_batch_events_sum");
+	f->events = sample(page, "portsyncd_events_received_total");
+	f->acked = sample(page, "portsyncd_writes_acked_total");
+	f->coalesced = sample(page, "portsyncd_writes_coalesced_total");
+	cr_assert_geq(f->holds, 0, "%s", page);
+	cr_assert_geq(f->batches, 0, "%s", page);
+}
+
+/* 3,000 admin flips of one port as fast as the kernel takes them; what the
+ * metrics saw of them, and whether STATE_DB ended as the kernel. */
+static void storm(const char *config, struct storm_figures *delta)
+{
+	static const char *const ports[] = { "Ethernet0" };
+	struct daemon_run d = { 0 };
+	struct storm_figures before, after;
+
+	daemon_start_with(&d, NULL, config);
+	int idx = publishing_port(&d, "Ethernet0");
+	cr_assert(state_matches_kernel(&d, ports, 1, 2000));
+	storm_sample(&d, &before);
+	flip(idx, 3000);
+	cr_assert(state_matches_kernel(&d, ports, 1, 3000), "the last change landed");
+	storm_sample(&d, &after);
+	cr_assert_eq(daemon_stop(&d), 0, "%s", daemon_log);
+	delta->holds = after.holds - before.holds;
+	delta->batches = after.batches - before.batches;
+	delta->batch_events = after.batch_events - before.batch_events;
+	delta->events = after.events - before.events;
+	delta->acked = after.acked - before.acked;
+	delta->coalesced = after.coalesced - before.coalesced;
+	cr_assert_geq(delta->events, 3000);
+	/* Redis kept up: no state was folded, every change made its own write. */
+	cr_assert_eq(delta->coalesced, 0);
+	cr_assert_eq(delta->acked, delta->events, "one STATE_DB write per change: %.0f for %.0f",
+		     delta->acked, delta->events);
+}
+
+Test(cli, a_flap_storm_is_gathered_and_every_change_written, .timeout = 60)
+{
+	struct storm_figures on, off;
+
+	storm("[log]\nrate_limit = 50\nrate_burst = 10\n", &on);
+	cr_assert_gt(on.holds, 0, "batching engaged");
+	cr_assert_gt(on.batch_events / on.batches, 2, "%.0f events in %.0f reads", on.batch_events,
+		     on.batches);
+	storm("[pipeline]\nbatch_hold_us = 0\n[log]\nrate_limit = 50\nrate_burst = 10\n", &off);
+	cr_log_info("batching on: %.0f holds, %.1f events per read; off: %.1f per read", on.holds,
+		    on.batch_events / on.batches, off.batch_events / off.batches);
+	cr_assert_eq(off.holds, 0, "batch_hold_us = 0 turns it off");
+}
+
+Test(cli, batch_hold_us_is_checked)
+{
+	assert_config_error("[pipeline]\nbatch_hold_us = 100001\n",
+			    ":2: bad value '100001' for 'batch_hold_us'");
+	assert_config_error("[pipeline]\nbatch_hold_us = -1\n", ":2: bad value '-1' for 'batch_hold_us'");
+	assert_config_error("[pipeline]\nbatch_hold_us = 1ms\n", ":2: bad value '1ms' for 'batch_hold_us'");
+}

@@ -61,6 +61,10 @@ PSYNC_API uint64_t psync_histogram_bucket_lower(unsigned i);
  * for the last bucket, which also takes every larger value. */
 PSYNC_API uint64_t psync_histogram_bucket_upper(unsigned i);
 
+/** Buckets of psync_metrics::batch_sizes: reads that found up to 1, 2, 4, ...,
+ * 1024 events, and more than that. */
+#define PSYNC_BATCH_BUCKETS 12
+
 /** How well a pipeline is doing, judged at psync_pipeline_get_metrics(). */
 enum psync_health {
 	PSYNC_HEALTH_HEALTHY = 1, /**< all is well; the values match the Prometheus gauge */
@@ -135,6 +139,16 @@ struct psync_metrics {
 	uint64_t recent_p99_ns;    /**< p99 latency over the pipeline's health window, ns */
 	uint64_t store_resets;     /**< times the store came back without its data (see pipeline.h) */
 	uint64_t writes_dropped;   /**< queued writes dropped because their store was reset */
+
+	/* batching: reads of the source, see psync_pipeline_options::batch_hold_ns */
+	uint64_t batches;          /**< reads of the source that found events */
+	uint64_t batch_events;     /**< the events those reads found */
+	uint64_t batch_holds;      /**< times the source was left unpolled so that events gather */
+	uint64_t batch_held_ns;    /**< time events gathered that way, in all, ns */
+	int batching;              /**< 1 while events are being gathered */
+	/** reads by the events they found: bucket i counts reads of up to 2^i
+	 * events (and more than 2^(i-1)); the last, any more than that */
+	uint64_t batch_sizes[PSYNC_BATCH_BUCKETS];
 };
 
 PSYNC_END_DECLS

@@ -60,7 +60,23 @@ struct psync_pipeline_options {
 	 * PSYNC_STORE_RESET_STOP makes every later dispatch return -ESTALE, for a
 	 * program that would rather exit and be restarted. */
 	int store_reset;
+	/** Load-adaptive batching, the bound on the wait it adds: 1 ms (0), or
+	 * PSYNC_BATCH_OFF. While events come one at a time, each goes through at
+	 * once. When reads of the source that find events come closer together
+	 * than a quarter of this, three in a row, the pipeline stops polling the
+	 * source for this long (its fd polls readable at the deadline), so that
+	 * what arrived meanwhile is read, handled and sent to the sink together:
+	 * one wakeup, one receive and one write for the lot. It goes on so while
+	 * each such hold gathers two events or more. Every event still makes its
+	 * own writes, in order; events read after a hold count their latency from
+	 * the hold's start, and p99_degraded_ns is judged with this added to it.
+	 * Only a source with an fd is held. */
+	uint64_t batch_hold_ns;
 };
+
+/** psync_pipeline_options::batch_hold_ns: never hold the source; each read
+ * of it goes through at once, however fast events come. */
+#define PSYNC_BATCH_OFF UINT64_MAX
 
 /** A pipeline: a source, a policy and a sink, with the writes between them. Opaque. */
 struct psync_pipeline;

@@ -16,7 +16,8 @@ PSYNC_BEGIN_DECLS
  * The replay source feeds recorded or generated events through the same
  * interface as a live source, for tests, benchmarks and what a kernel cannot
  * make. Each event is stamped with the time it is emitted. It polls readable
- * (an eventfd) while events remain, and is finished when all were emitted.
+ * while an event is due (all are, unless paced with
+ * psync_replay_source_set_interval()), and is finished when all were emitted.
  * request_dump is accepted and does nothing: a replay already holds its dumps.
  *
  * Its dispatch emits at most budget events (none for a budget of 0) and never
@@ -75,6 +76,16 @@ struct psync_replay_generator {
  */
 PSYNC_API int psync_replay_source_new_generator(const struct psync_replay_generator *gen,
 						struct psync_source **ret);
+
+/**
+ * Paces the events not yet emitted: from the next dispatch on, one every
+ * interval_ns, the first at once, as a live source would see them come; 0
+ * makes them all due at once again (the default). Its fd polls readable when
+ * the next one is due. Thread-unsafe like the rest of the source.
+ * @retval 0 success.
+ * @retval -EINVAL source is not a replay source.
+ */
+PSYNC_API int psync_replay_source_set_interval(struct psync_source *source, uint64_t interval_ns);
 
 /** How many events a replay source has emitted. -EINVAL if not a replay source. */
 PSYNC_API int64_t psync_replay_source_get_emitted(struct psync_source *source);
