@@ -10,10 +10,17 @@
 /* At most one "suppressed N messages" line this often. */
 #define REPORT_EVERY_S 10.0
 
+/* Room for a dispatch's lines: a flood's lines go out in one write(2) per
+ * batch (see log_gather), not one each. */
+#define STREAM_BUFFER (64 * 1024)
+
+static char out_buffer[STREAM_BUFFER], err_buffer[STREAM_BUFFER];
+
 static struct {
 	enum log_output output;
 	int level;
 	int limiting;
+	int gathering;
 	double rate, burst, tokens;
 	double last; /* seconds, CLOCK_MONOTONIC */
 	double last_report;
@@ -27,23 +34,23 @@ static double now_s(void)
 
 static void emit(int priority, const char *msg)
 {
-	switch (lg.output) {
-	case LOG_TO_SYSLOG:
+	FILE *stream = lg.output == LOG_TO_STDOUT ? stdout : stderr;
+
+	if (lg.output == LOG_TO_SYSLOG) {
 		syslog(priority, "%s", msg);
-		break;
-	case LOG_TO_STDOUT:
-		printf("portsyncd: %s\n", msg);
-		break;
-	case LOG_TO_STDERR:
-		fprintf(stderr, "portsyncd: %s\n", msg);
-		break;
+		return;
 	}
+	fprintf(stream, "portsyncd: %s\n", msg);
+	/* A warning may be the last line before trouble: it never waits. */
+	if (!lg.gathering || priority <= LOG_WARNING)
+		fflush(stream);
 }
 
 void log_open(enum log_output output, int level, unsigned rate, unsigned burst)
 {
-	/* A pipe or file on stdout would otherwise hold lines back for kilobytes. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Buffered, and flushed after each line or, while gathering, each dispatch. */
+	setvbuf(stdout, out_buffer, _IOFBF, sizeof(out_buffer));
+	setvbuf(stderr, err_buffer, _IOFBF, sizeof(err_buffer));
 	lg.output = output;
 	lg.level = level;
 	log_set_rate(rate, burst);
@@ -125,6 +132,18 @@ static void log_text(int priority, const char *msg)
 	emit(priority, msg);
 }
 
+void log_gather(int on)
+{
+	lg.gathering = on;
+	log_flush();
+}
+
+void log_flush(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+}
+
 void log_limit(int on)
 {
 	lg.limiting = on;
@@ -160,5 +179,6 @@ int log_wanted_by_library(int priority, void *userdata)
 void log_close(void)
 {
 	report_suppressed(1);
+	log_gather(0);
 	closelog();
 }

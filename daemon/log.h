@@ -18,6 +18,11 @@ enum log_output log_get_output(void);
 /* The rate limit applies only while on (the sync loop runs), so start-up and
  * shut-down lines are never held back. Off reports what was held back. */
 void log_limit(int on);
+/* While on (the sync loop), lines to stdout or stderr wait for log_flush, which
+ * the loop calls after each dispatch: a flood's lines cost one write(2) per
+ * batch. Warnings and worse are written at once all the same. */
+void log_gather(int on);
+void log_flush(void);
 /* Changes the limit (SIGHUP). */
 void log_set_rate(unsigned rate, unsigned burst);
 __attribute__((format(printf, 2, 3))) void log_msg(int priority, const char *fmt, ...);

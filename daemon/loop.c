@@ -231,6 +231,7 @@ static int serve(struct loop *l)
 
 		if (l->http)
 			timeout = min_timeout(timeout, http_server_timeout_ms(l->http));
+		log_flush(); /* what the last round said, before sleeping */
 		if (poll(fds, n, timeout) < 0 && errno != EINTR)
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 		if (fds[1].revents && handle_signal(l))
@@ -280,7 +281,9 @@ int loop_run(struct loop *l)
 	int r;
 
 	log_limit(1); /* start-up is over: floods are limited from here */
+	log_gather(1);
 	r = serve(l);
+	log_gather(0);
 	if (r < 0)
 		return r;
 	shut_down(l);
