@@ -2,8 +2,11 @@
 /* The replay source: recorded or generated events behind the live-source interface. */
 #include <errno.h>
 #include <linux/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -13,7 +16,9 @@ struct replay {
 	struct psync_link_event *events; /* recorded: all of them; generated: NULL */
 	uint64_t n_events;
 	uint64_t next;
-	int tfd; /* readable while an event is due: a timer, for paced replays */
+	/* fd: an epoll of efd, readable while an event is due now (synchronous:
+	 * no wakeup to wait for), and tfd, readable when a paced one falls due. */
+	int fd, efd, tfd;
 	uint64_t interval_ns; /* between paced events; 0: all are due at once */
 	uint64_t paced_from;  /* the first paced event */
 	uint64_t start_ns;    /* when it was due; 0: at the next dispatch */
@@ -82,21 +87,34 @@ static uint64_t due_ns(const struct replay *rp, uint64_t i)
 	return rp->start_ns + (i - rp->paced_from) * rp->interval_ns;
 }
 
-/* Armed at the next event's time (absolute: one already due fires at once),
- * disarmed when none is left. */
+static void signal_due(struct replay *rp, bool due)
+{
+	uint64_t v = 1;
+
+	/* Neither can fail for an eventfd this small: a full counter is not. */
+	if (due)
+		(void)!write(rp->efd, &v, sizeof(v));
+	else
+		(void)!read(rp->efd, &v, sizeof(v));
+}
+
+/* Absolute time; 0 disarms. */
+static void arm_timer(struct replay *rp, uint64_t when_ns)
+{
+	struct itimerspec t = { .it_value = { .tv_sec = (time_t)(when_ns / PSYNC__NS_PER_SEC),
+					      .tv_nsec = (long)(when_ns % PSYNC__NS_PER_SEC) } };
+
+	(void)timerfd_settime(rp->tfd, TFD_TIMER_ABSTIME, &t, NULL);
+}
+
 static void set_readable(struct replay *rp)
 {
-	struct itimerspec t = { { 0, 0 }, { 0, 0 } };
+	uint64_t due = rp->next < rp->n_events ? due_ns(rp, rp->next) : UINT64_MAX;
+	bool now = due == 0 || (due != UINT64_MAX && due <= psync__now_ns());
 
-	if (rp->next < rp->n_events) {
-		uint64_t due = due_ns(rp, rp->next);
-
-		due = due ? due : 1;
-		t.it_value.tv_sec = (time_t)(due / PSYNC__NS_PER_SEC);
-		t.it_value.tv_nsec = (long)(due % PSYNC__NS_PER_SEC);
-	}
-	/* Cannot fail for a valid timer and value. */
-	(void)timerfd_settime(rp->tfd, TFD_TIMER_ABSTIME, &t, NULL);
+	signal_due(rp, now);
+	if (rp->interval_ns)
+		arm_timer(rp, now || due == UINT64_MAX ? 0 : due);
 }
 
 static int replay_dispatch(void *impl, unsigned budget, psync_emit_fn emit, void *userdata)
@@ -125,7 +143,7 @@ static int replay_dispatch(void *impl, unsigned budget, psync_emit_fn emit, void
 
 static int replay_get_fd(void *impl)
 {
-	return ((struct replay *)impl)->tfd;
+	return ((struct replay *)impl)->fd;
 }
 
 static int replay_request_dump(void *impl)
@@ -147,6 +165,10 @@ static void replay_destroy(void *impl)
 
 	if (!rp)
 		return;
+	if (rp->fd >= 0)
+		close(rp->fd);
+	if (rp->efd >= 0)
+		close(rp->efd);
 	if (rp->tfd >= 0)
 		close(rp->tfd);
 	free(rp->events);
@@ -175,15 +197,26 @@ static size_t digits(uint64_t n)
 	return d;
 }
 
+static int watch(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 static struct replay *replay_alloc(void)
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
 
 	if (!rp)
 		return NULL;
+	rp->fd = rp->efd = rp->tfd = -1;
+	rp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	rp->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (rp->tfd < 0) {
-		free(rp);
+	rp->fd = epoll_create1(EPOLL_CLOEXEC);
+	if (rp->efd < 0 || rp->tfd < 0 || rp->fd < 0 || watch(rp->fd, rp->efd) < 0 ||
+	    watch(rp->fd, rp->tfd) < 0) {
+		replay_destroy(rp);
 		return NULL;
 	}
 	return rp;

@@ -402,9 +402,10 @@ Test(batching, no_hold_outlasts_its_bound)
 	cr_assert_leq(m.batch_held_ns, m.batch_holds * (hold + slack));
 	cr_assert_geq(m.batch_held_ns, (m.batch_holds - 1) * hold, "no hold ends early");
 	/* As the sink saw it: no event waited longer than one hold. The slack and
-	 * the one late batch in 50 allowed are for a loaded machine's scheduling
-	 * (this process may not run when its timer fires), not for the design. */
-	cr_assert_leq(late * 50, batches, "%u of %u batches waited over %.0f ms, the longest %.1f ms",
+	 * the one late batch in 10 allowed are for a loaded machine's scheduling
+	 * (this process may not run when its timer fires), not for the design: a
+	 * hold that missed its deadline would make them all late. */
+	cr_assert_leq(late * 10, batches, "%u of %u batches waited over %.0f ms, the longest %.1f ms",
 		      late, batches, (double)(hold + slack) / MS, (double)longest / MS);
 	cr_assert_geq(longest, hold / 2, "events did gather: %.1f ms", (double)longest / MS);
 	rig_close(&r);
