@@ -130,7 +130,8 @@ PSYNC_API int psync_pipeline_start(struct psync_pipeline *p);
  */
 PSYNC_API int psync_pipeline_get_fd(struct psync_pipeline *p);
 /** Milliseconds until a timer is due (retry, reconnect), 0 when work is ready
- * without an fd, -1 when nothing is scheduled. Ask again after every dispatch:
+ * without an fd, -1 when nothing is scheduled. The end of a batching hold is
+ * not among them: it makes the fd readable instead. Ask again after every dispatch:
  * the answer changes. -1 when p is NULL. Never blocks. */
 PSYNC_API int psync_pipeline_get_timeout_ms(struct psync_pipeline *p);
 /**
