@@ -383,10 +383,10 @@ static int read_source(struct psync_pipeline *p)
 	p->gathered_since = psync__batcher_gathered_since(&p->batch);
 	n = psync_source_dispatch(p->source, budget, on_source_event, p);
 	p->gathered_since = 0;
-	if (n >= 0)
-		note_error(p, follow_batch_step(p, psync__batcher_after_read(&p->batch, now,
-									     (unsigned)n,
-									     (unsigned)n >= budget)));
+	/* A failed read counts as an empty one: a hold must not outlive its source. */
+	note_error(p, follow_batch_step(p, psync__batcher_after_read(&p->batch, now,
+								     n > 0 ? (unsigned)n : 0,
+								     n > 0 && (unsigned)n >= budget)));
 	return n;
 }
 
