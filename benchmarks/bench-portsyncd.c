@@ -10,14 +10,22 @@
  * the target here ("SHORT" when not); then the rows that fell short and a
  * last line "targets: N met, M short".
  *
- *   bench-portsyncd [--quick] [--portsyncd PATH] [SCENARIO...]
+ *   bench-portsyncd [--quick] [--portsyncd PATH] [--before PATH] [SCENARIO...]
+ *
+ * --portsyncd is the daemon under test (default: this build's). --before
+ * names a second portsyncd, the build before a change: scenarios 1, 2, 3
+ * and 9 then run it too, in the same run, and the table gets its figure and
+ * our ratio to it ("before", "vs before"), against which targets such as
+ * "<= 0.4x before" are judged. Scenarios 1-3 run each build 3 times,
+ * alternating (ours, before, ours, ...), each in a fresh world, and show
+ * the medians (with only ours, ours 3 times).
  *
  * Scenarios are numbered as in docs/PERFORMANCE.md (1 steady, 2 burst,
- * 3 flood, 4 backlog, 5 failures, 6 memory, 7 scaling, 8 start-up); all run
- * when none is named. --quick shortens the long ones (for trying things out;
- * figures for the record come from a full run). Needs root. Exits 1 when a
- * scenario could not run or STATE_DB differed from the kernel (a bug); a
- * figure short of its target is not a failure.
+ * 3 flood, 4 backlog, 5 failures, 6 memory, 7 scaling, 8 start-up, 9 rates);
+ * all run when none is named. --quick shortens the long ones (for trying
+ * things out; figures for the record come from a full run). Needs root.
+ * Exits 1 when a scenario could not run or STATE_DB differed from the kernel
+ * (a bug); a figure short of its target is not a failure.
  */
 #include <errno.h>
 #include <limits.h>
@@ -133,6 +141,10 @@ static double per_event_us(uint64_t ns, unsigned events)
 
 /* --- repetitions: ours and the build before, alternating ----------------- */
 
+/* The alternation evens out what this VM's neighbours do to the figures from
+ * one minute to the next, which moves them more than a change often does. */
+#define REPEATS 3
+
 /* One run's figures, indexed by a scenario's own enum; < 0: not measured. */
 #define MAX_FIGURES 12
 struct figures {
@@ -154,10 +166,11 @@ static int compare_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A figure's median over n runs; a final state that differed in any run. */
+/* A figure's median over n (at most REPEATS) runs; a final state that
+ * differed in any run. */
 static void figures_median(const struct figures *runs, unsigned n, struct figures *ret)
 {
-	double v[MAX_FIGURES];
+	double v[REPEATS];
 
 	figures_unmeasured(ret);
 	for (size_t i = 0; i < MAX_FIGURES; i++) {
@@ -171,12 +184,30 @@ static void figures_median(const struct figures *runs, unsigned n, struct figure
 			ret->mismatches = runs[k].mismatches;
 }
 
-/* A run of one build; which repetition it is is k. */
-typedef int (*run_fn)(enum build b, unsigned k, struct figures *ret, void *arg);
+/* A figure's slowest over its fastest run: how far the runs of one build
+ * disagree, which says how much of a difference between builds is noise. */
+static void figures_spread(const struct figures *runs, unsigned n, struct figures *ret)
+{
+	figures_unmeasured(ret);
+	for (size_t i = 0; i < MAX_FIGURES; i++) {
+		double lo = n ? runs[0].v[i] : 0, hi = lo;
 
-/* Figures of a scenario for ours, the build before and the floor. */
+		for (unsigned k = 1; k < n; k++) {
+			lo = runs[k].v[i] < lo ? runs[k].v[i] : lo;
+			hi = runs[k].v[i] > hi ? runs[k].v[i] : hi;
+		}
+		ret->v[i] = lo > 0 ? hi / lo : -1;
+	}
+}
+
+/* A run of one build, in a world it makes. */
+typedef int (*run_fn)(enum build b, struct figures *ret, void *arg);
+
+/* Figures of a scenario for ours, the build before and the floor; with
+ * repetitions, the medians, and the spread of each build's runs. */
 struct compared {
 	struct figures ours, before, bare;
+	struct figures ours_spread, before_spread;
 };
 
 /* One row: figure fig of each. */
@@ -185,9 +216,31 @@ static void add_compared(const struct row_text *t, const struct compared *c, uns
 	table_add_vs(t, c->ours.v[fig], c->before.v[fig], c->bare.v[fig]);
 }
 
-/* The alternation evens out what this VM's neighbours do to the figures from
- * one minute to the next, which moves them more than a change often does. */
-#define REPEATS 3
+/* A figure printed as the table does, or "-" where there is none (not
+ * measured, or a metric the daemon's page lacks). */
+static void figure_text(double v, char *text, size_t len)
+{
+	if (isnan(v) || isinf(v) || v < 0)
+		snprintf(text, len, "-");
+	else
+		snprintf(text, len, v >= 100 || v == floor(v) ? "%.0f" : "%.2f", v);
+}
+
+/* Figures without a ratio between builds. */
+static void add_texts(const struct row_text *t, double ours, double before)
+{
+	char text[2][32];
+
+	figure_text(ours, text[0], sizeof(text[0]));
+	figure_text(before, text[1], sizeof(text[1]));
+	table_add_text_vs(t, text[0], build_exe[BEFORE] ? text[1] : NULL, NULL);
+}
+
+/* The spread of figure fig over the repetitions, for ours and before. */
+static void add_spread(const struct row_text *t, const struct compared *c, unsigned fig)
+{
+	add_texts(t, c->ours_spread.v[fig], c->before_spread.v[fig]);
+}
 
 /* Runs run REPEATS times for each build measured, alternating (ours, before,
  * ours, before, ...), each in a world it makes; the medians go to c. */
@@ -199,14 +252,18 @@ static int alternating(run_fn run, void *arg, struct compared *c)
 	for (unsigned k = 0; r == 0 && k < REPEATS; k++)
 		for (unsigned b = 0; r == 0 && b < builds_measured(); b++) {
 			figures_unmeasured(&runs[b][k]);
-			r = run((enum build)b, k, &runs[b][k], arg);
+			r = run((enum build)b, &runs[b][k], arg);
 		}
 	figures_unmeasured(&c->bare);
 	figures_unmeasured(&c->before);
+	figures_unmeasured(&c->before_spread);
 	if (r == 0) {
 		figures_median(runs[OURS], REPEATS, &c->ours);
-		if (build_exe[BEFORE])
-			figures_median(runs[BEFORE], REPEATS, &c->before);
+		figures_spread(runs[OURS], REPEATS, &c->ours_spread);
+	}
+	if (r == 0 && build_exe[BEFORE]) {
+		figures_median(runs[BEFORE], REPEATS, &c->before);
+		figures_spread(runs[BEFORE], REPEATS, &c->before_spread);
 	}
 	return r;
 }
@@ -290,11 +347,10 @@ static int steady_run(pid_t self, struct steady_plan *plan, struct figures *ret)
 /* The daemon's own p50/p99 of event -> ack, in seconds on its page. */
 #define LATENCY_QUANTILE "portsyncd_event_latency_quantiles_seconds"
 
-static int steady_daemon(enum build b, unsigned k, struct figures *ret, void *arg)
+static int steady_daemon(enum build b, struct figures *ret, void *arg)
 {
 	int r = world_with_build(b, 64);
 
-	(void)k;
 	if (r == 0)
 		r = steady_run(w.daemon.pid, arg, ret);
 	if (r == 0)
@@ -317,6 +373,8 @@ static void add_steady_rows(const char *name, struct compared *c)
 	struct row_text lib50 = { name, "library receipt->ack p50 (us)", NULL, NULL };
 	struct row_text lib99 = { name, "library receipt->ack p99 (us)", NULL, NULL };
 	struct row_text cpu = { name, "daemon CPU per event (us)", NULL, NULL };
+	struct row_text spread50 = { name, "end-to-end p50: slowest/fastest of 3", NULL, NULL };
+	struct row_text spread99 = { name, "end-to-end p99: slowest/fastest of 3", NULL, NULL };
 
 	c->bare.v[STEADY_RATE] = -1;
 	add_compared(&t, c, STEADY_RATE);
@@ -333,6 +391,8 @@ static void add_steady_rows(const char *name, struct compared *c)
 			add_compared(&l, c, STEADY_P50 + i);
 		}
 	}
+	add_spread(&spread50, c, STEADY_P50);
+	add_spread(&spread99, c, STEADY_P99);
 	add_compared(&lib50, c, STEADY_LIB_P50);
 	add_compared(&lib99, c, STEADY_LIB_P99);
 	add_compared(&cpu, c, STEADY_CPU);
@@ -358,15 +418,21 @@ static int scenario_steady(void)
 
 /* --- 2. a burst of 5,000 changes ----------------------------------------- */
 
-enum burst_figure { BURST_DONE_MS, BURST_KERNEL_MS, BURST_WRITES, BURST_RATE, BURST_KERNEL_RATE };
+enum burst_figure {
+	BURST_DONE_MS,
+	BURST_KERNEL_MS,
+	BURST_LAG_MS,
+	BURST_WRITES,
+	BURST_RATE,
+	BURST_KERNEL_RATE,
+};
 
-static int burst_daemon(enum build b, unsigned k, struct figures *ret, void *arg)
+static int burst_daemon(enum build b, struct figures *ret, void *arg)
 {
 	struct change_run run;
 	int r = world_with_build(b, 64);
 	uint64_t done, writes0 = observer_state_writes(w.observer);
 
-	(void)k;
 	(void)arg;
 	if (r == 0)
 		r = world_flap_paced(&w, 64, 0, 5000, &run);
@@ -378,6 +444,7 @@ static int burst_daemon(enum build b, unsigned k, struct figures *ret, void *arg
 	done = observer_last_state_ns(w.observer) - run.first_sent_ns;
 	ret->v[BURST_DONE_MS] = MS(done);
 	ret->v[BURST_KERNEL_MS] = MS(run.last_acked_ns - run.first_sent_ns);
+	ret->v[BURST_LAG_MS] = ret->v[BURST_DONE_MS] - ret->v[BURST_KERNEL_MS];
 	ret->v[BURST_WRITES] = (double)(observer_state_writes(w.observer) - writes0) / run.changes;
 	ret->v[BURST_RATE] = run.changes / (MS(done) / 1e3);
 	ret->v[BURST_KERNEL_RATE] = run.changes / (ret->v[BURST_KERNEL_MS] / 1e3);
@@ -385,13 +452,17 @@ static int burst_daemon(enum build b, unsigned k, struct figures *ret, void *arg
 }
 
 /* The floor column is the kernel's: how long it took to make the changes
- * (a lower bound on completion) and its rate. */
+ * (a lower bound on completion) and its rate. The kernel's pace moves from
+ * one run to the next by more than any daemon adds, so completion past its
+ * last ack, the daemon's own share, is shown too. */
 static int scenario_burst(void)
 {
 	const char *name = "2 burst 5,000";
 	struct row_text t1 = { name, "completion (ms)", "650 ms", vs_before("<= 1x before") };
 	struct row_text t2 = { name, "events/s (floor: kernel's rate)", "7,700", "kernel's rate" };
 	struct row_text t3 = { name, "STATE_DB writes per change", NULL, "1" };
+	struct row_text t4 = { name, "completion: slowest/fastest of 3", NULL, NULL };
+	struct row_text t5 = { name, "completion past kernel's last ack (ms)", NULL, NULL };
 	struct compared c;
 	int r = alternating(burst_daemon, NULL, &c);
 
@@ -400,6 +471,8 @@ static int scenario_burst(void)
 	c.bare.v[BURST_DONE_MS] = c.ours.v[BURST_KERNEL_MS];
 	c.bare.v[BURST_RATE] = c.ours.v[BURST_KERNEL_RATE];
 	add_compared(&t1, &c, BURST_DONE_MS);
+	add_spread(&t4, &c, BURST_DONE_MS);
+	add_compared(&t5, &c, BURST_LAG_MS);
 	add_compared(&t3, &c, BURST_WRITES);
 	add_compared(&t2, &c, BURST_RATE);
 	add_state_row_vs(name, c.ours.mismatches, c.before.mismatches, UNCHECKED);
@@ -469,12 +542,11 @@ static int flood_floor(pid_t self, struct figures *ret, void *arg)
 	return r;
 }
 
-static int flood_daemon(enum build b, unsigned k, struct figures *ret, void *arg)
+static int flood_daemon(enum build b, struct figures *ret, void *arg)
 {
 	const struct change_plan *plan = arg;
 	int r = world_with_build(b, plan->ports);
 
-	(void)k;
 	if (r == 0)
 		r = flood_floor(w.daemon.pid, ret, arg);
 	world_stop_daemon(&w);
@@ -591,23 +663,6 @@ static int rate_run(enum build b, unsigned rate, struct latencies *l, struct fig
 	return 0;
 }
 
-/* A figure the daemon's page may lack: "-" then. */
-static void metric_text(double v, char *text, size_t len)
-{
-	if (isnan(v) || isinf(v))
-		snprintf(text, len, "-");
-	else
-		snprintf(text, len, fabs(v) >= 100 || v == floor(v) ? "%.0f" : "%.2f", v);
-}
-
-static void add_metric_row(const struct row_text *t, const struct compared *c, unsigned fig)
-{
-	char text[2][32];
-
-	metric_text(c->ours.v[fig], text[0], sizeof(text[0]));
-	metric_text(c->before.v[fig], text[1], sizeof(text[1]));
-	table_add_text_vs(t, text[0], build_exe[BEFORE] ? text[1] : NULL, NULL);
-}
 
 static void add_rate_rows(const char *name, const struct compared *c)
 {
@@ -622,8 +677,8 @@ static void add_rate_rows(const char *name, const struct compared *c)
 	add_compared(&t1, c, RATE_SELF);
 	add_compared(&t2, c, RATE_REDIS);
 	add_compared(&t3, c, RATE_P99);
-	add_metric_row(&t4, c, RATE_BATCH);
-	add_metric_row(&t5, c, RATE_HELD);
+	add_texts(&t4, c->ours.v[RATE_BATCH], c->before.v[RATE_BATCH]);
+	add_texts(&t5, c->ours.v[RATE_HELD], c->before.v[RATE_HELD]);
 }
 
 static int rate_pair(unsigned rate, struct latencies *l)
