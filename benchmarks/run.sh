@@ -7,7 +7,11 @@
 # differing from the kernel, never for a figure short of its target. Needs
 # root (network namespaces); run after the README's set-up (tests/run.sh
 # installs the dependencies).
-#   benchmarks/run.sh [--quick]     (--quick: shorter runs, for trying things)
+#   benchmarks/run.sh [--quick] [--before PATH]
+#                                   (--quick: shorter runs, for trying things;
+#                                   --before: a portsyncd built before a change,
+#                                   measured beside this build's by
+#                                   bench-portsyncd in the same run)
 #   benchmarks/run.sh --soak [SECONDS]   (only the soak: portsyncd under mixed
 #                                        load and Redis faults, 600 s by default;
 #                                        exits 1 unless its end state is exact)
@@ -15,17 +19,35 @@ set -eu
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo "$0" "$@"
 fi
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
 quick=""
 soak=""
+before=""
 events=2000000
-if [ "${1:-}" = "--quick" ]; then
-	quick="--quick"
-	events=500000
-elif [ "${1:-}" = "--soak" ]; then
-	soak="${2:-600}"
-fi
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick)
+		quick="--quick"
+		events=500000
+		;;
+	--before)
+		[ $# -ge 2 ] || { echo "run.sh: --before needs a path" >&2; exit 2; }
+		# From the caller's directory, before this script moves to the top.
+		before=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+		shift
+		;;
+	--soak)
+		soak=600
+		case "${2:-}" in [0-9]*) soak="$2"; shift ;; esac
+		;;
+	*)
+		echo "usage: benchmarks/run.sh [--quick] [--before PATH] | --soak [SECONDS]" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
 
 options="-Dbuildtype=release -Dbenchmarks=true -Dtests=disabled --wrap-mode=nodownload"
 log=build/bench.log
@@ -56,10 +78,10 @@ count() {
 		awk '{ n += $1 } END { print n + 0 }'
 }
 
-echo "== portsyncd on the real path (scenarios 1-8)"
-bench build/bench/benchmarks/bench-portsyncd $quick
+echo "== portsyncd on the real path (scenarios 1-9)"
+bench build/bench/benchmarks/bench-portsyncd $quick ${before:+--before "$before"}
 echo
-echo "== the library alone (scenario 9)"
+echo "== the library alone (bench-pipeline)"
 bench build/bench/benchmarks/bench-pipeline "$events" 3
 echo
 echo "== the netlink source against the kernel"

@@ -37,8 +37,11 @@ static void write_link(redisContext *c, struct nlmsghdr *nh)
 			memcpy(&mtu, RTA_DATA(a), sizeof(mtu));
 	}
 	if (name)
-		freeReplyObject(redisCommand(c, "HSET PORT_TABLE|%s admin_status %s mtu %u", name,
-					     ifi->ifi_flags & IFF_UP ? "up" : "down", mtu));
+		freeReplyObject(redisCommand(c,
+					     "HSET PORT_TABLE|%s admin_status %s mtu %u "
+					     "netdev_oper_status %s",
+					     name, ifi->ifi_flags & IFF_UP ? "up" : "down", mtu,
+					     ifi->ifi_flags & IFF_RUNNING ? "up" : "down"));
 }
 
 static void listen_links(int nl, redisContext *c)

@@ -2,7 +2,8 @@
 /*
  * Benchmark harness: the floor. A bare listener process that does the least
  * a port-state synchronizer can: read RTM_NEWLINK from a raw netlink socket
- * and write each link's admin state and MTU to STATE_DB with a blocking HSET.
+ * and write each link's admin state, MTU and oper state (the fields the
+ * benchmarks check against the kernel) to STATE_DB with a blocking HSET.
  * No configuration, no checks, no retries, no metrics, no logging. Run as a
  * process of its own, like portsyncd, so that both meet the same scheduler;
  * what portsyncd costs on top of the kernel and Redis is its figure divided

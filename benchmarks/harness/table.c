@@ -10,8 +10,10 @@
 struct row {
 	char scenario[32], figure[48], seed[16], target[16];
 	char ours[32];
-	char floor[16];
+	char floor[32];
 	char ratio[16];
+	char before[32];    /* the build before's figure; "-": not measured */
+	char vs_before[16]; /* ours / before */
 };
 
 enum verdict { NO_TARGET, MET, SHORT, NOT_UNDERSTOOD };
@@ -20,9 +22,9 @@ static const char *const verdict_names[] = { "-", "met", "SHORT", "?" };
 
 #define MAX_SHORT 32
 
-static bool header_printed;
+static bool header_printed, show_before;
 static unsigned verdicts[4];
-static char short_rows[MAX_SHORT][192];
+static char short_rows[MAX_SHORT][256];
 
 static void format_number(char *buf, size_t len, double v)
 {
@@ -57,27 +59,66 @@ static bool read_number(const char *s, double *ret)
 	return true;
 }
 
-/* A figure against its target here, as printed (so the verdict agrees with
- * what the reader sees): "<= N", ">= N", a bare N (within 1 %), "exact" (a
- * word), "kernel's rate" (within 5 % of the floor, which is that rate). */
-static enum verdict judge(const char *target, const char *ours, const char *ratio)
+/* "Rx before", "Rx floor": R, and which of the row's printed ratios it
+ * bounds (ours / before, ours / floor). */
+static bool read_relative(const char *s, const struct row *r, double *bound, const char **ratio)
 {
 	char *end;
-	double v = strtod(ours, &end), bound;
-	bool number = end != ours && !*end;
+	double v = strtod(s, &end);
+
+	if (end == s)
+		return false;
+	if (!strcmp(end, "x before"))
+		*ratio = r->vs_before;
+	else if (!strcmp(end, "x floor"))
+		*ratio = r->ratio;
+	else
+		return false;
+	*bound = v;
+	return true;
+}
+
+/* A printed figure against a bound; a figure that is no number ("-": not
+ * measured) falls short. */
+static enum verdict bounded(const char *figure, double bound, bool at_most)
+{
+	char *end;
+	double v = strtod(figure, &end);
+
+	if (end == figure || *end)
+		return SHORT;
+	return (at_most ? v <= bound : v >= bound) ? MET : SHORT;
+}
+
+/* A figure against its target here, as printed (so the verdict agrees with
+ * what the reader sees): "<= N", ">= N", a bare N (within 1 %), "exact" (a
+ * word), "kernel's rate" (within 5 % of the floor, which is that rate), and
+ * the bounds on a ratio, "<= Rx before", ">= Rx floor" and so on. */
+static enum verdict judge(const char *target, const struct row *r)
+{
+	const char *ratio;
+	double bound;
 
 	if (!strcmp(target, "-"))
 		return NO_TARGET;
 	if (!strcmp(target, "exact"))
-		return !strcmp(ours, "exact") ? MET : SHORT;
+		return !strcmp(r->ours, "exact") ? MET : SHORT;
 	if (!strcmp(target, "kernel's rate"))
-		return strtod(ratio, NULL) >= 0.95 ? MET : SHORT;
+		return strtod(r->ratio, NULL) >= 0.95 ? MET : SHORT;
+	if (!strncmp(target, "<= ", 3) && read_relative(target + 3, r, &bound, &ratio))
+		return bounded(ratio, bound, true);
+	if (!strncmp(target, ">= ", 3) && read_relative(target + 3, r, &bound, &ratio))
+		return bounded(ratio, bound, false);
 	if (!strncmp(target, "<= ", 3) && read_number(target + 3, &bound))
-		return number && v <= bound ? MET : SHORT;
+		return bounded(r->ours, bound, true);
 	if (!strncmp(target, ">= ", 3) && read_number(target + 3, &bound))
-		return number && v >= bound ? MET : SHORT;
-	if (read_number(target, &bound))
-		return number && fabs(v - bound) <= 0.01 * fabs(bound) ? MET : SHORT;
+		return bounded(r->ours, bound, false);
+	if (read_number(target, &bound)) {
+		char *end;
+		double v = strtod(r->ours, &end);
+
+		return end != r->ours && !*end && fabs(v - bound) <= 0.01 * fabs(bound) ? MET : SHORT;
+	}
 	return NOT_UNDERSTOOD;
 }
 
@@ -85,28 +126,45 @@ static void count_verdict(const struct row *r, enum verdict verdict)
 {
 	unsigned at = verdicts[SHORT];
 	bool floor_known = strcmp(r->floor, "-") != 0;
+	bool before_known = strcmp(r->before, "-") != 0;
 
 	if (verdict == SHORT && at < MAX_SHORT)
-		snprintf(short_rows[at], sizeof(short_rows[at]), "%s, %s: %s (target %s%s%s)",
-			 r->scenario, r->figure, r->ours, r->target, floor_known ? ", floor " : "",
+		snprintf(short_rows[at], sizeof(short_rows[at]), "%s, %s: %s (target %s%s%s%s%s)",
+			 r->scenario, r->figure, r->ours, r->target, before_known ? ", before " : "",
+			 before_known ? r->before : "", floor_known ? ", floor " : "",
 			 floor_known ? r->floor : "");
 	verdicts[verdict]++;
 }
 
 static void print_row(const struct row *r)
 {
-	enum verdict verdict = judge(r->target, r->ours, r->ratio);
+	enum verdict verdict = judge(r->target, r);
 
 	count_verdict(r, verdict);
-	printf("%-24s %-40s %-14s %-13s %12s %10s %8s  %s\n", r->scenario, r->figure, r->seed,
-	       r->target, r->ours, r->floor, r->ratio, verdict_names[verdict]);
+	if (show_before)
+		printf("%-24s %-40s %-14s %-15s %12s %10s %9s %10s %8s  %s\n", r->scenario,
+		       r->figure, r->seed, r->target, r->ours, r->before, r->vs_before, r->floor,
+		       r->ratio, verdict_names[verdict]);
+	else
+		printf("%-24s %-40s %-14s %-13s %12s %10s %8s  %s\n", r->scenario, r->figure,
+		       r->seed, r->target, r->ours, r->floor, r->ratio, verdict_names[verdict]);
 	fflush(stdout);
 }
 
 static void print_header(void)
 {
-	printf("%-24s %-40s %-14s %-13s %12s %10s %8s  %s\n", "scenario", "figure", "seed target",
-	       "target here", "ours", "floor", "ratio", "vs target");
+	if (show_before)
+		printf("%-24s %-40s %-14s %-15s %12s %10s %9s %10s %8s  %s\n", "scenario", "figure",
+		       "seed target", "target here", "ours", "before", "vs before", "floor", "ratio",
+		       "vs target");
+	else
+		printf("%-24s %-40s %-14s %-13s %12s %10s %8s  %s\n", "scenario", "figure",
+		       "seed target", "target here", "ours", "floor", "ratio", "vs target");
+}
+
+void table_show_before(void)
+{
+	show_before = true;
 }
 
 /* Fills r with the names; callers may pass names built on their stack. */
@@ -118,33 +176,60 @@ static void row_init(struct row *r, const struct row_text *t)
 	snprintf(r->target, sizeof(r->target), "%s", t->target ? t->target : "-");
 	snprintf(r->floor, sizeof(r->floor), "-");
 	snprintf(r->ratio, sizeof(r->ratio), "-");
+	snprintf(r->before, sizeof(r->before), "-");
+	snprintf(r->vs_before, sizeof(r->vs_before), "-");
 	if (!header_printed) {
 		print_header();
 		header_printed = true;
 	}
 }
 
-void table_add(const struct row_text *t, double ours, double floor_value)
+/* A measured reference figure and our ratio to it; nothing when it was not
+ * measured (negative or NAN). */
+static void reference_put(char *figure, size_t figure_len, char *ratio, size_t ratio_len,
+			  double ours, double value)
+{
+	if (!(value >= 0))
+		return;
+	format_number(figure, figure_len, value);
+	if (value > 0 && !isnan(ours))
+		snprintf(ratio, ratio_len, "%.2f", ours / value);
+}
+
+void table_add_vs(const struct row_text *t, double ours, double before, double floor_value)
 {
 	struct row row, *r = &row;
 
 	row_init(r, t);
 	format_number(r->ours, sizeof(r->ours), ours);
-	if (floor_value >= 0) {
-		format_number(r->floor, sizeof(r->floor), floor_value);
-		if (floor_value > 0 && !isnan(ours))
-			snprintf(r->ratio, sizeof(r->ratio), "%.2f", ours / floor_value);
-	}
+	reference_put(r->before, sizeof(r->before), r->vs_before, sizeof(r->vs_before), ours,
+		      before);
+	reference_put(r->floor, sizeof(r->floor), r->ratio, sizeof(r->ratio), ours, floor_value);
 	print_row(r);
 }
 
-void table_add_text(const struct row_text *t, const char *ours)
+void table_add(const struct row_text *t, double ours, double floor_value)
+{
+	table_add_vs(t, ours, -1, floor_value);
+}
+
+void table_add_text_vs(const struct row_text *t, const char *ours, const char *before,
+		       const char *floor_text)
 {
 	struct row row, *r = &row;
 
 	row_init(r, t);
 	snprintf(r->ours, sizeof(r->ours), "%s", ours);
+	if (before)
+		snprintf(r->before, sizeof(r->before), "%s", before);
+	if (floor_text)
+		snprintf(r->floor, sizeof(r->floor), "%s", floor_text);
 	print_row(r);
+}
+
+void table_add_text(const struct row_text *t, const char *ours)
+{
+	table_add_text_vs(t, ours, NULL, NULL);
 }
 
 unsigned table_print_targets(void)
