@@ -57,16 +57,21 @@ static int errno_of(int nle)
 /*
  * One recvmmsg reads up to MAX_SLOTS datagrams, each into a slot of its own.
  * A notification is one link message (1-3 KiB). A dump reply datagram is never
- * larger than the largest buffer the socket was ever read with (the kernel
- * sizes dump datagrams by it, up to 32 KiB) unless one link's message alone is
- * larger: slots as large as a page of any architecture (NLMSG_GOODSIZE is below
- * 8 KiB) hold both. A bigger datagram still is caught by MSG_TRUNC, counted as
- * an overrun, and the slots grow to fit it, fewer of them within SLOT_ARENA.
+ * larger than the largest read the socket has seen (the kernel sizes dump
+ * datagrams by it, up to 32 KiB) unless one link's message alone is larger:
+ * reads of nearly 8 KiB, above NLMSG_GOODSIZE on any architecture, hold both.
+ * A bigger datagram still is caught by MSG_TRUNC, counted as an overrun, and
+ * the slots grow to fit it, fewer of them within SLOT_ARENA.
+ *
+ * Each read is READ_SLACK short of its slot: the kernel allocates a dump
+ * datagram of n bytes with its skb_shared_info (about 320 bytes) after it, and
+ * charges the allocation to the receive buffer; n = 8 KiB would take 16 KiB.
  */
 #define SLOT_SIZE (8U << 10)
 #define MAX_SLOTS 32U
 #define SLOT_ARENA (MAX_SLOTS * SLOT_SIZE)
 #define SLOT_ALIGN 4096U
+#define READ_SLACK 512U
 
 /* What the next step of a dispatch produced. Negative values are -errno. */
 enum step {
@@ -376,8 +381,8 @@ static void grow_slots(struct netlink_source *s)
 	size_t want = s->want_slot_size;
 
 	s->want_slot_size = 0;
-	if (want > s->slot_size && want <= SIZE_MAX - SLOT_ALIGN)
-		alloc_slots(s, (want + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN);
+	if (want > s->slot_size - READ_SLACK && want <= SIZE_MAX / 2)
+		alloc_slots(s, (want + READ_SLACK + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN);
 }
 
 static int recv_batch(struct netlink_source *s)
@@ -385,7 +390,8 @@ static int recv_batch(struct netlink_source *s)
 	int n;
 
 	for (unsigned i = 0; i < s->nslots; i++) {
-		s->iovs[i] = (struct iovec){ s->slots + i * s->slot_size, s->slot_size };
+		s->iovs[i] = (struct iovec){ s->slots + i * s->slot_size,
+					     s->slot_size - READ_SLACK };
 		s->msgs[i] = (struct mmsghdr){ .msg_hdr = {
 			.msg_name = &s->peers[i],
 			.msg_namelen = sizeof(s->peers[i]),
