@@ -59,13 +59,15 @@ static int errno_of(int nle)
  * A notification is one link message (1-3 KiB). A dump reply datagram is never
  * larger than the largest read the socket has seen (the kernel sizes dump
  * datagrams by it, up to 32 KiB) unless one link's message alone is larger:
- * reads of nearly 8 KiB, above NLMSG_GOODSIZE on any architecture, hold both.
- * A bigger datagram still is caught by MSG_TRUNC, counted as an overrun, and
- * the slots grow to fit it, fewer of them within SLOT_ARENA.
+ * reads of nearly 8 KiB hold both. A bigger datagram still is caught by
+ * MSG_TRUNC, counted as an overrun, and the slots grow to fit it, fewer of
+ * them within SLOT_ARENA.
  *
  * Each read is READ_SLACK short of its slot: the kernel allocates a dump
  * datagram of n bytes with its skb_shared_info (about 320 bytes) after it, and
  * charges the allocation to the receive buffer; n = 8 KiB would take 16 KiB.
+ * Not where pages are larger than 4 KiB: there a dump's first datagram (before
+ * any read, NLMSG_GOODSIZE) is itself nearly 8 KiB.
  */
 #define SLOT_SIZE (8U << 10)
 #define MAX_SLOTS 32U
@@ -90,7 +92,7 @@ struct netlink_source {
 	/* The datagrams of the last recvmmsg: nread of them, the next one to
 	 * take up, and whether the call left the socket empty. */
 	uint8_t *slots;
-	size_t slot_size;
+	size_t slot_size, read_slack;
 	unsigned nslots, nread, next;
 	bool drained;
 	size_t want_slot_size; /* of a truncated datagram: slots grow before the next read */
@@ -228,6 +230,7 @@ static int netlink_create(const struct psync_netlink_options *opts, struct netli
 	if (!s)
 		return -ENOMEM;
 	r = check_options(opts, &rcvbuf, &s->default_budget);
+	s->read_slack = sysconf(_SC_PAGESIZE) > 4096 ? 0 : READ_SLACK;
 	if (r >= 0)
 		r = alloc_slots(s, SLOT_SIZE);
 	if (r >= 0)
@@ -381,8 +384,8 @@ static void grow_slots(struct netlink_source *s)
 	size_t want = s->want_slot_size;
 
 	s->want_slot_size = 0;
-	if (want > s->slot_size - READ_SLACK && want <= SIZE_MAX / 2)
-		alloc_slots(s, (want + READ_SLACK + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN);
+	if (want > s->slot_size - s->read_slack && want <= SIZE_MAX / 2)
+		alloc_slots(s, (want + s->read_slack + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN);
 }
 
 static int recv_batch(struct netlink_source *s)
@@ -391,7 +394,7 @@ static int recv_batch(struct netlink_source *s)
 
 	for (unsigned i = 0; i < s->nslots; i++) {
 		s->iovs[i] = (struct iovec){ s->slots + i * s->slot_size,
-					     s->slot_size - READ_SLACK };
+					     s->slot_size - s->read_slack };
 		s->msgs[i] = (struct mmsghdr){ .msg_hdr = {
 			.msg_name = &s->peers[i],
 			.msg_namelen = sizeof(s->peers[i]),
