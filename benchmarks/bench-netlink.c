@@ -3,9 +3,11 @@
  * The netlink source against the real kernel, in a private network namespace
  * (needs root). Prints two tables:
  *   1. messages/s the source reads, parses and emits from a backlog: live
- *      notifications queued while nobody read, and the reply to a dump;
+ *      notifications queued while nobody read, and the reply to a dump; with
+ *      the datagrams and receive system calls (recv_calls) that took;
  *   2. loss in a burst of link changes at a fixed rate, with a consumer that
- *      spends a set time per event, for the default 8 MiB buffer and smaller.
+ *      spends a set time per event, for the default 8 MiB buffer and smaller;
+ *      with the receive calls per message read.
  *
  *   bench-netlink [LINKS [RATE [SECONDS]]]     defaults: 1000 10000 2
  */
@@ -152,18 +154,34 @@ static double drain(struct psync_source *src, struct counter *c)
 	return bench_now_s() - t0;
 }
 
-static uint64_t messages(struct psync_source *src)
+/* What the source read: messages, datagrams and receive system calls. */
+struct reads {
+	uint64_t messages, datagrams, calls;
+};
+
+static struct reads reads_of(struct psync_source *src)
 {
 	struct psync_netlink_stats st = { .sz = sizeof(st) };
 
 	psync_netlink_source_get_stats(src, &st);
-	return st.messages;
+	return (struct reads){ st.messages, st.datagrams, st.recv_calls };
 }
 
-static void row(const char *what, uint64_t msgs, uint64_t events, double dt)
+static struct reads reads_since(struct psync_source *src, struct reads mark)
 {
-	printf("%-34s %10llu %10llu %10.1f %12.0f %8.0f\n", what, (unsigned long long)msgs,
-	       (unsigned long long)events, dt * 1e3, (double)msgs / dt, dt * 1e9 / (double)msgs);
+	struct reads now = reads_of(src);
+
+	return (struct reads){ now.messages - mark.messages, now.datagrams - mark.datagrams,
+			       now.calls - mark.calls };
+}
+
+static void row(const char *what, struct reads r, uint64_t events, double dt)
+{
+	printf("%-34s %10llu %10llu %10.1f %12.0f %8.0f %10llu %8llu %8.3f\n", what,
+	       (unsigned long long)r.messages, (unsigned long long)events, dt * 1e3,
+	       (double)r.messages / dt, dt * 1e9 / (double)r.messages,
+	       (unsigned long long)r.datagrams, (unsigned long long)r.calls,
+	       (double)r.calls / (double)r.messages);
 }
 
 /* Live notifications queued in a large buffer, then read in one go. */
@@ -172,7 +190,7 @@ static void bench_backlog(int links, int rounds)
 	struct psync_source *src = open_source(512U << 20);
 	struct nl_sock *sk = changer();
 	struct counter c = { 0 };
-	uint64_t m0;
+	struct reads m0;
 	double dt;
 
 	add_links(sk, links);
@@ -180,18 +198,18 @@ static void bench_backlog(int links, int rounds)
 		for (int i = 0; i < links; i++)
 			set_up(sk, i, r % 2 == 0);
 	usleep(1200 * 1000); /* let linkwatch add what it reports late */
-	m0 = messages(src);
+	m0 = reads_of(src);
 	dt = drain(src, &c);
-	row("live backlog (1 message/datagram)", messages(src) - m0, c.events, dt);
+	row("live backlog (1 message/datagram)", reads_since(src, m0), c.events, dt);
 	if (c.overruns)
 		printf("  (the backlog overran the buffer %llu times)\n", (unsigned long long)c.overruns);
 
 	memset(&c, 0, sizeof(c));
-	m0 = messages(src);
+	m0 = reads_of(src);
 	if (psync_source_request_dump(src) < 0)
 		die("dump", EIO);
 	dt = drain(src, &c);
-	row("dump reply (many messages/datagram)", messages(src) - m0, c.events, dt);
+	row("dump reply (many messages/datagram)", reads_since(src, m0), c.events, dt);
 	nl_socket_free(sk);
 	psync_source_free(src);
 }
@@ -222,7 +240,7 @@ static void bench_parse(void)
 		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
 			msgs += psync_netlink_parse_link(h, h->nlmsg_len, &ev) == 0;
 	}
-	row("parser alone (no syscalls)", msgs, msgs, bench_now_s() - t0);
+	row("parser alone (no syscalls)", (struct reads){ msgs, 0, 0 }, msgs, bench_now_s() - t0);
 }
 
 /* The child: RATE admin changes per second for SECONDS, in steps of 1 ms. */
@@ -248,6 +266,7 @@ static void bench_burst(int links, int rate, double seconds, uint32_t rcvbuf, do
 	struct psync_source *src = open_source(rcvbuf);
 	struct counter c = { .spin_s = spin_us / 1e6 };
 	long total = (long)(rate * seconds);
+	struct reads r;
 	pid_t pid;
 	int status;
 
@@ -262,10 +281,12 @@ static void bench_burst(int links, int rate, double seconds, uint32_t rcvbuf, do
 	while (readable(src, 1500))
 		if (psync_source_dispatch(src, 0, count, &c) < 0)
 			die("dispatch", EIO);
-	printf("%10d %9.1f %7.0f %10ld %10llu %9llu %10ld\n", psync_netlink_source_get_rcvbuf(src),
-	       spin_us, (double)rate, total, (unsigned long long)c.newlinks,
-	       (unsigned long long)c.overruns,
-	       c.overruns ? total - (long)c.newlinks : 0L);
+	r = reads_of(src);
+	printf("%10d %9.1f %7.0f %10ld %10llu %9llu %10ld %9.3f\n",
+	       psync_netlink_source_get_rcvbuf(src), spin_us, (double)rate, total,
+	       (unsigned long long)c.newlinks, (unsigned long long)c.overruns,
+	       c.overruns ? total - (long)c.newlinks : 0L,
+	       r.messages ? (double)r.calls / (double)r.messages : 0.0);
 	psync_source_free(src);
 }
 
@@ -295,15 +316,15 @@ int main(int argc, char **argv)
 		die("unshare(CLONE_NEWNET)", errno);
 
 	printf("# backlog: %d ifb links, %d admin changes each\n", links, 20);
-	printf("%-34s %10s %10s %10s %12s %8s\n", "backlog", "messages", "events", "ms",
-	       "messages/s", "ns/msg");
+	printf("%-34s %10s %10s %10s %12s %8s %10s %8s %8s\n", "backlog", "messages", "events",
+	       "ms", "messages/s", "ns/msg", "datagrams", "calls", "calls/msg");
 	bench_backlog(links, 20);
 	bench_parse();
 
 	settle(links);
 	printf("\n# burst: %d changes/s for %.1f s over %d links\n", rate, seconds, links);
-	printf("%10s %9s %7s %10s %10s %9s %10s\n", "rcvbuf", "us/event", "rate", "changes",
-	       "newlinks", "overruns", "lost");
+	printf("%10s %9s %7s %10s %10s %9s %10s %9s\n", "rcvbuf", "us/event", "rate", "changes",
+	       "newlinks", "overruns", "lost", "calls/msg");
 	bench_burst(links, rate, seconds, 0, 0);
 	bench_burst(links, rate, seconds, 0, 50);
 	bench_burst(links, rate, seconds, 0, 150);

@@ -54,10 +54,26 @@ static int errno_of(int nle)
 
 #define DEFAULT_RCVBUF (8U << 20)
 #define DEFAULT_BUDGET 256U
-/* Dump replies are at most 32 KiB per datagram (the kernel's cap); twice that
- * leaves room for a large notification. A bigger datagram still is caught by
- * MSG_TRUNC, counted as an overrun, and the buffer grows to fit it. */
-#define READ_BUFFER (64U << 10)
+/*
+ * One recvmmsg reads up to MAX_SLOTS datagrams, each into a slot of its own.
+ * A notification is one link message (1-3 KiB). A dump reply datagram is never
+ * larger than the largest read the socket has seen (the kernel sizes dump
+ * datagrams by it, up to 32 KiB) unless one link's message alone is larger:
+ * reads of nearly 8 KiB hold both. A bigger datagram still is caught by
+ * MSG_TRUNC, counted as an overrun, and the slots grow to fit it, fewer of
+ * them within SLOT_ARENA.
+ *
+ * Each read is READ_SLACK short of its slot: the kernel allocates a dump
+ * datagram of n bytes with its skb_shared_info (about 320 bytes) after it, and
+ * charges the allocation to the receive buffer; n = 8 KiB would take 16 KiB.
+ * Not where pages are larger than 4 KiB: there a dump's first datagram (before
+ * any read, NLMSG_GOODSIZE) is itself nearly 8 KiB.
+ */
+#define SLOT_SIZE (8U << 10)
+#define MAX_SLOTS 32U
+#define SLOT_ARENA (MAX_SLOTS * SLOT_SIZE)
+#define SLOT_ALIGN 4096U
+#define READ_SLACK 512U
 
 /* What the next step of a dispatch produced. Negative values are -errno. */
 enum step {
@@ -73,9 +89,19 @@ struct netlink_source {
 	int rcvbuf;
 	unsigned default_budget;
 
-	/* The datagram being read, and how far. */
-	uint8_t *buf;
-	size_t buf_size, len, off;
+	/* The datagrams of the last recvmmsg: nread of them, the next one to
+	 * take up, and whether the call left the socket empty. */
+	uint8_t *slots;
+	size_t slot_size, read_slack;
+	unsigned nslots, nread, next;
+	bool drained;
+	size_t want_slot_size; /* of a truncated datagram: slots grow before the next read */
+	struct mmsghdr msgs[MAX_SLOTS];
+	struct iovec iovs[MAX_SLOTS];
+	struct sockaddr_nl peers[MAX_SLOTS];
+	/* The datagram being read (in a slot), and how far; when they came. */
+	const uint8_t *buf;
+	size_t len, off;
 	uint64_t recv_ns;
 
 	uint32_t dump_seq;
@@ -154,7 +180,7 @@ static void netlink_destroy(void *impl)
 	if (!s)
 		return;
 	nl_socket_free(s->sk);
-	free(s->buf);
+	free(s->slots);
 	free(s);
 }
 
@@ -176,6 +202,24 @@ static int check_options(const struct psync_netlink_options *opts, uint32_t *rcv
 	return 0;
 }
 
+/* Slots of size bytes (a multiple of SLOT_ALIGN), as many as SLOT_ARENA holds,
+ * at least one, replacing the old ones; the old ones stay when memory is short. */
+static int alloc_slots(struct netlink_source *s, size_t size)
+{
+	size_t n = size >= SLOT_ARENA ? 1 : SLOT_ARENA / size;
+	uint8_t *slots;
+
+	n = n < MAX_SLOTS ? n : MAX_SLOTS;
+	slots = aligned_alloc(SLOT_ALIGN, n * size);
+	if (!slots)
+		return -ENOMEM;
+	free(s->slots);
+	s->slots = slots;
+	s->slot_size = size;
+	s->nslots = (unsigned)n;
+	return 0;
+}
+
 static int netlink_create(const struct psync_netlink_options *opts, struct netlink_source **ret)
 {
 	struct netlink_source *s;
@@ -186,11 +230,11 @@ static int netlink_create(const struct psync_netlink_options *opts, struct netli
 	if (!s)
 		return -ENOMEM;
 	r = check_options(opts, &rcvbuf, &s->default_budget);
-	if (r >= 0) {
-		s->buf_size = READ_BUFFER;
-		s->buf = malloc(s->buf_size);
-		r = s->buf ? open_socket(s, rcvbuf) : -ENOMEM;
-	}
+	s->read_slack = sysconf(_SC_PAGESIZE) > 4096 ? 0 : READ_SLACK;
+	if (r >= 0)
+		r = alloc_slots(s, SLOT_SIZE);
+	if (r >= 0)
+		r = open_socket(s, rcvbuf);
 	if (r < 0) {
 		netlink_destroy(s);
 		return r;
@@ -312,8 +356,9 @@ static void note_overrun(struct netlink_source *s)
 static int report_overrun(struct netlink_source *s, struct psync_link_event *ev)
 {
 	s->overrun_noted = false;
-	s->recv_ns = psync__now_ns();
 	fill_marker(s, ev, PSYNC_EVENT_OVERRUN, s->overrun_generation);
+	/* Found now, whichever datagram revealed it. */
+	ev->recv_ns = psync__now_ns();
 	return STEP_EVENT;
 }
 
@@ -323,75 +368,109 @@ static int overrun(struct netlink_source *s, struct psync_link_event *ev)
 	return report_overrun(s, ev);
 }
 
-static void grow_buffer(struct netlink_source *s, size_t need)
-{
-	uint8_t *buf = malloc(need);
-
-	if (!buf)
-		return;
-	free(s->buf);
-	s->buf = buf;
-	s->buf_size = need;
-}
-
-/* A datagram larger than our buffer lost its tail: a loss like ENOBUFS. If the
- * buffer cannot grow, the next such datagram is reported the same way. */
+/* A datagram larger than a slot lost its tail: a loss like ENOBUFS. The slots
+ * grow to fit it before the next read; if they cannot, the next such datagram
+ * is reported the same way. */
 static int truncated(struct netlink_source *s, size_t real_len, struct psync_link_event *ev)
 {
 	s->stats.truncated++;
-	grow_buffer(s, real_len);
+	if (real_len > s->want_slot_size)
+		s->want_slot_size = real_len;
 	return overrun(s, ev);
 }
 
-static ssize_t recv_datagram(struct netlink_source *s, struct sockaddr_nl *peer, int *flags)
+static void grow_slots(struct netlink_source *s)
 {
-	struct iovec iov = { .iov_base = s->buf, .iov_len = s->buf_size };
-	struct msghdr msg = {
-		.msg_name = peer,
-		.msg_namelen = sizeof(*peer),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-	};
-	ssize_t n;
+	size_t want = s->want_slot_size;
 
-	/* MSG_TRUNC makes recvmsg return the datagram's real length. */
-	do
-		n = recvmsg(s->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
-	*flags = msg.msg_flags;
+	s->want_slot_size = 0;
+	if (want > s->slot_size - s->read_slack && want <= SIZE_MAX / 2)
+		alloc_slots(s, (want + s->read_slack + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN);
+}
+
+static int recv_batch(struct netlink_source *s)
+{
+	int n;
+
+	for (unsigned i = 0; i < s->nslots; i++) {
+		s->iovs[i] = (struct iovec){ s->slots + i * s->slot_size,
+					     s->slot_size - s->read_slack };
+		s->msgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &s->peers[i],
+			.msg_namelen = sizeof(s->peers[i]),
+			.msg_iov = &s->iovs[i],
+			.msg_iovlen = 1,
+		} };
+	}
+	/* MSG_TRUNC makes each msg_len the datagram's real length. */
+	do {
+		n = recvmmsg(s->fd, s->msgs, s->nslots, MSG_DONTWAIT | MSG_TRUNC, NULL);
+		s->stats.recv_calls++;
+	} while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
 
 /*
- * One recvmsg per datagram into a buffer we keep: libnl's nl_recv allocates
- * one per call, and with peeking off it drops a truncated datagram silently,
- * which we must see to resync.
+ * Up to nslots datagrams in one call, into slots we keep: libnl's nl_recv
+ * reads one per call into a buffer it allocates, and with peeking off it drops
+ * a truncated datagram silently, which we must see to resync. Fewer than
+ * asked means the socket is empty, so no call is spent to hear EAGAIN. An
+ * error met after some datagrams (ENOBUFS) the kernel keeps for the next
+ * call, and the socket polls readable (POLLERR) until then.
  */
-static int read_datagram(struct netlink_source *s, struct psync_link_event *ev)
+static int read_batch(struct netlink_source *s, struct psync_link_event *ev)
 {
-	struct sockaddr_nl peer = { 0 };
-	int flags;
-	ssize_t n;
+	int n;
 
-	s->len = s->off = 0;
-	n = recv_datagram(s, &peer, &flags);
+	s->next = s->nread = 0;
+	if (s->want_slot_size)
+		grow_slots(s);
+	n = recv_batch(s);
 	if (n == -EAGAIN || n == -EWOULDBLOCK)
 		return STEP_DRAINED;
 	if (n == -ENOBUFS)
 		return overrun(s, ev);
 	if (n < 0)
-		return (int)n;
+		return n;
 	s->recv_ns = psync__now_ns();
-	s->stats.datagrams++;
-	if (flags & MSG_TRUNC)
-		return truncated(s, (size_t)n, ev);
-	if (peer.nl_pid != 0) {
+	s->stats.datagrams += (unsigned)n;
+	s->nread = (unsigned)n;
+	s->drained = s->nread < s->nslots;
+	return STEP_NONE;
+}
+
+/* Takes up the next datagram read: s->len is 0 when it has nothing to use. */
+static int take_datagram(struct netlink_source *s, struct psync_link_event *ev)
+{
+	const struct mmsghdr *m = &s->msgs[s->next];
+	const struct sockaddr_nl *peer = &s->peers[s->next];
+
+	s->buf = s->slots + s->next * s->slot_size;
+	s->next++;
+	if (m->msg_hdr.msg_flags & MSG_TRUNC)
+		return truncated(s, m->msg_len, ev);
+	if (m->msg_hdr.msg_namelen < sizeof(*peer) || peer->nl_pid != 0) {
 		/* Only the kernel speaks for the kernel. */
 		s->stats.ignored++;
 		return STEP_NONE;
 	}
-	s->len = (size_t)n;
+	s->len = m->msg_len;
 	return STEP_NONE;
+}
+
+static int next_datagram(struct netlink_source *s, struct psync_link_event *ev)
+{
+	int r;
+
+	s->len = s->off = 0;
+	if (s->next == s->nread) {
+		if (s->drained)
+			return STEP_DRAINED;
+		r = read_batch(s, ev);
+		if (r != STEP_NONE || s->nread == 0)
+			return r;
+	}
+	return take_datagram(s, ev);
 }
 
 static bool is_dump_reply(const struct netlink_source *s, const struct nlmsghdr *h)
@@ -529,7 +608,7 @@ static int next_step(struct netlink_source *s, struct psync_link_event *ev)
 	if (s->overrun_noted)
 		return report_overrun(s, ev);
 	if (s->off >= s->len) {
-		r = read_datagram(s, ev);
+		r = next_datagram(s, ev);
 		if (r != STEP_NONE || s->len == 0)
 			return r;
 	}
@@ -542,9 +621,10 @@ static int socket_has_data(struct netlink_source *s)
 {
 	ssize_t n;
 
-	do
+	do {
 		n = recv(s->fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
+		s->stats.recv_calls++;
+	} while (n < 0 && errno == EINTR);
 	if (n >= 0)
 		return 1;
 	if (errno == ENOBUFS) {
@@ -564,9 +644,10 @@ static int socket_has_data(struct netlink_source *s)
 static int keep_readable(struct netlink_source *s)
 {
 	bool dump_waits = s->dump_pending && !s->dump_running;
+	bool in_hand = s->off < s->len || s->next < s->nread;
 	int r;
 
-	if (s->off >= s->len && !dump_waits)
+	if (!in_hand && !dump_waits)
 		return 0;
 	r = socket_has_data(s);
 	if (r != 0)
@@ -584,6 +665,9 @@ static int netlink_dispatch(void *impl, unsigned budget, psync_emit_fn emit, voi
 
 	if (budget == 0)
 		budget = s->default_budget;
+	/* We are called because the socket polls readable: what an earlier
+	 * dispatch found empty may not be any more. */
+	s->drained = false;
 	for (; budget > 0; budget--) {
 		r = next_step(s, &ev);
 		if (r == STEP_DRAINED) {

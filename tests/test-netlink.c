@@ -21,6 +21,11 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
 #include <portsync/netlink.h>
 
 #include "helpers/netns.h"
@@ -476,6 +481,186 @@ Test(netlink, budget_of_one_and_poll_lose_nothing)
 	}
 	cr_assert_eq(v.dumps_done, 1);
 	cr_assert_eq(v.newlinks, 31);
+	assert_view_is_kernel(&v);
+	psync_source_free(src);
+	view_free(&v);
+}
+
+/* What the source's reads cost: receive calls and datagrams since a mark. */
+struct reads {
+	uint64_t calls, datagrams;
+};
+
+static struct reads reads_since(struct psync_source *src, struct reads mark)
+{
+	struct psync_netlink_stats st = get_stats(src);
+
+	return (struct reads){ st.recv_calls - mark.calls, st.datagrams - mark.datagrams };
+}
+
+/* Hundreds of notifications queued while nobody reads come in few calls,
+ * and the drain spends none to hear EAGAIN. */
+Test(netlink, queued_notifications_are_read_many_per_call)
+{
+	enum { NLINKS = 200 };
+	struct view v = { 0 };
+	struct psync_source *src;
+	struct reads r;
+	int idx[NLINKS];
+
+	add_links("q", NLINKS, idx);
+	src = new_source(0);
+	initial_dump(src, &v);
+	pump_idle(src, &v, 200);
+	for (int i = 0; i < NLINKS; i++)
+		cr_assert_eq(netns_link_set_mtu(idx[i], 2000), 0);
+	r = reads_since(src, (struct reads){ 0 });
+	pump_idle(src, &v, 200);
+	r = reads_since(src, r);
+	cr_log_info("%llu datagrams in %llu receive calls", (unsigned long long)r.datagrams,
+		    (unsigned long long)r.calls);
+	cr_assert_geq(r.datagrams, NLINKS);
+	/* 32 a call: 7 calls for 200 datagrams; one more per extra dispatch. */
+	cr_assert_leq(r.calls, r.datagrams / 32 + 3, "%llu calls for %llu datagrams",
+		      (unsigned long long)r.calls, (unsigned long long)r.datagrams);
+	for (int i = 0; i < NLINKS; i++)
+		cr_assert_eq(view_get(&v, idx[i])->mtu, 2000);
+	assert_view_is_kernel(&v);
+	psync_source_free(src);
+	view_free(&v);
+}
+
+/* A lone change costs one receive call: the short read says the socket is
+ * empty, where one recvmsg per datagram needed a second call for EAGAIN. */
+Test(netlink, a_lone_datagram_costs_one_call)
+{
+	enum { CHANGES = 20 };
+	struct view v = { 0 };
+	struct psync_source *src;
+	struct reads r;
+	int idx = netns_link_add("lone", "ifb");
+
+	cr_assert_gt(idx, 0);
+	src = new_source(0);
+	initial_dump(src, &v);
+	pump_idle(src, &v, 200);
+	r = reads_since(src, (struct reads){ 0 });
+	for (int i = 0; i < CHANGES; i++) {
+		cr_assert_eq(netns_link_set_mtu(idx, 1300 + (uint32_t)i), 0);
+		cr_assert(readable(src, 1000), "no notification for change %d", i);
+		dispatch(src, &v, 0);
+	}
+	r = reads_since(src, r);
+	cr_assert_geq(r.datagrams, CHANGES);
+	cr_assert_eq(r.calls, CHANGES, "%llu calls for %d dispatches",
+		     (unsigned long long)r.calls, CHANGES);
+	pump_idle(src, &v, 200);
+	cr_assert_eq(view_get(&v, idx)->mtu, 1300 + CHANGES - 1);
+	psync_source_free(src);
+	view_free(&v);
+}
+
+/* The kernel packs dump replies by the size of our reads: a dump of many links
+ * fills many slots and never overflows one. */
+Test(netlink, dump_of_many_links_fits_the_slots)
+{
+	enum { NLINKS = 400 };
+	struct view v = { 0 };
+	struct psync_source *src;
+	struct psync_netlink_stats st;
+	int idx[NLINKS];
+
+	add_links("d", NLINKS, idx);
+	netns_veth_add("dva", "dvb");
+	cr_assert_gt(netns_link_add("dbr", "bridge"), 0);
+	src = new_source(0);
+	initial_dump(src, &v);
+	cr_assert_eq(psync_source_request_dump(src), 0);
+	PUMP_UNTIL(src, &v, v.dumps_done == 2);
+	st = get_stats(src);
+	cr_log_info("2 dumps: %llu messages, %llu datagrams, %llu receive calls",
+		    (unsigned long long)st.messages, (unsigned long long)st.datagrams,
+		    (unsigned long long)st.recv_calls);
+	cr_assert_eq(st.truncated, 0);
+	cr_assert_eq(st.overruns, 0);
+	cr_assert_eq(st.dumps_interrupted, 0);
+	cr_assert_geq(v.newlinks, 2 * (NLINKS + 4));
+	/* Several links per datagram, several datagrams per call. */
+	cr_assert_lt(st.datagrams * 4, st.messages);
+	cr_assert_lt(st.recv_calls * 2, st.datagrams);
+	assert_view_is_kernel(&v);
+	psync_source_free(src);
+	view_free(&v);
+}
+
+/* Adds alternative names to a link until its messages outgrow n * 132 bytes. */
+static void add_altnames(int ifindex, int n)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_msg *msg = nlmsg_alloc_size((size_t)n * 136 + 1024);
+	struct nlattr *list;
+	char name[128];
+	int r;
+
+	cr_assert(sk && msg);
+	cr_assert_eq(nl_connect(sk, NETLINK_ROUTE), 0);
+	cr_assert_not_null(nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, RTM_NEWLINKPROP, 0, 0));
+	cr_assert_eq(nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO), 0);
+	list = nla_nest_start(msg, IFLA_PROP_LIST);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "alt%03d-%0120d", i, ifindex);
+		cr_assert_eq(nla_put_string(msg, IFLA_ALT_IFNAME, name), 0);
+	}
+	nla_nest_end(msg, list);
+	r = nl_send_sync(sk, msg);
+	cr_assert_eq(r, 0, "RTM_NEWLINKPROP: %s", nl_geterror(r));
+	nl_socket_free(sk);
+}
+
+/* A link message larger than a slot (a link with many alternative names)
+ * comes truncated: an overrun, then a resync; the slots grow to fit it, so
+ * its next messages and dumps come whole. */
+Test(netlink, datagram_larger_than_a_slot_is_an_overrun_then_fits)
+{
+	struct view v = { 0 };
+	struct psync_source *src;
+	struct psync_netlink_stats st, after;
+	int big = netns_link_add("big0", "ifb");
+	int small = netns_link_add("small0", "ifb");
+
+	cr_assert(big > 0 && small > 0);
+	src = new_source(0);
+	initial_dump(src, &v);
+	cr_assert_eq(get_stats(src).truncated, 0);
+	/* 80 names of 127 bytes: messages of about 12 KiB. Adding them is not
+	 * notified; the change after it is. */
+	add_altnames(big, 80);
+	cr_assert_eq(netns_link_set_mtu(big, 1400), 0);
+	cr_assert_eq(netns_link_set_mtu(small, 1234), 0);
+	pump_idle(src, &v, 300);
+	st = get_stats(src);
+	cr_log_info("truncated %llu, overruns %llu, dumps %llu", (unsigned long long)st.truncated,
+		    (unsigned long long)st.overruns, (unsigned long long)st.dumps_done);
+	cr_assert_geq(st.truncated, 1, "the 12 KiB notification was not truncated");
+	cr_assert_geq(st.overruns, st.truncated);
+	cr_assert_eq(v.overruns, st.overruns);
+	cr_assert_geq(st.dumps_done, 2, "no resync after the truncated datagram");
+	cr_assert_eq(st.dump_running, 0);
+	cr_assert_eq(st.dump_pending, 0);
+	cr_assert_eq(view_get(&v, small)->mtu, 1234);
+	cr_assert_eq(view_get(&v, big)->mtu, 1400);
+	assert_view_is_kernel(&v);
+
+	/* Grown: the big link's notifications and dump replies now fit. */
+	cr_assert_eq(netns_link_set_mtu(big, 4321), 0);
+	PUMP_UNTIL(src, &v, view_get(&v, big)->mtu == 4321);
+	cr_assert_eq(psync_source_request_dump(src), 0);
+	PUMP_UNTIL(src, &v, v.dumps_done == st.dumps_done + 1);
+	pump_idle(src, &v, 200);
+	after = get_stats(src);
+	cr_assert_eq(after.truncated, st.truncated);
+	cr_assert_eq(after.overruns, st.overruns);
 	assert_view_is_kernel(&v);
 	psync_source_free(src);
 	view_free(&v);

@@ -30,10 +30,16 @@ PSYNC_BEGIN_DECLS
  * last event carries a generation older than G is gone, so a consumer may drop
  * it (always safe, needed after an overrun).
  *
- * Overrun (the kernel dropped messages: ENOBUFS, or a datagram larger than the
- * read buffer): the source counts it, emits PSYNC_EVENT_OVERRUN whose
- * dump_generation is that of the dump that will resync, and re-dumps on its own
- * once the socket's backlog is read (after the running dump, if one runs).
+ * The socket is read with recvmmsg, up to 32 datagrams a call, each into a
+ * slot of 8 KiB (256 KiB in all): the kernel sizes dump reply datagrams by the
+ * reads it has seen, so they fit too. A call that returns fewer than asked
+ * left the socket empty: a drain spends no call to hear EAGAIN.
+ *
+ * Overrun (the kernel dropped messages: ENOBUFS, or a datagram larger than a
+ * slot, after which the slots grow to fit it, fewer of them): the source
+ * counts it, emits PSYNC_EVENT_OVERRUN whose dump_generation is that of the
+ * dump that will resync, and re-dumps on its own once the socket's backlog is
+ * read (after the running dump, if one runs).
  * Messages it cannot parse are counted and skipped; AF_BRIDGE link messages
  * (bridge port state, also sent to RTNLGRP_LINK) are counted as ignored. A
  * dump the kernel ends with an error makes that dispatch return the -errno
@@ -41,8 +47,8 @@ PSYNC_BEGIN_DECLS
  *
  * Dispatch never blocks and handles at most budget netlink messages, so it
  * emits at most budget events. The fd is the netlink socket; when a dispatch
- * stops with work in hand while the socket is empty (messages of a datagram
- * still unread, a dump waiting), it makes the socket poll readable again: it
+ * stops with work in hand while the socket is empty (datagrams read but not
+ * yet handled, a dump waiting), it makes the socket poll readable again: it
  * starts the waiting dump, or has the kernel acknowledge a no-op.
  *
  * Free the source with psync_source_free(), or hand it to
@@ -80,11 +86,11 @@ PSYNC_API int psync_netlink_source_new(const struct psync_netlink_options *opts,
 /** Counters of a netlink source, copied out by psync_netlink_source_get_stats. */
 struct psync_netlink_stats {
 	size_t sz;                  /**< set by the caller: sizeof(struct psync_netlink_stats) */
-	uint64_t datagrams;         /**< recvmsg calls that returned data */
+	uint64_t datagrams;         /**< datagrams read (one recvmmsg call reads up to 32) */
 	uint64_t messages;          /**< netlink messages read */
 	uint64_t link_events;       /**< NEWLINK and DELLINK events emitted */
 	uint64_t overruns;          /**< losses reported: ENOBUFS or truncated datagrams */
-	uint64_t truncated;         /**< datagrams larger than the read buffer (also overruns) */
+	uint64_t truncated;         /**< datagrams larger than a read slot (also overruns) */
 	uint64_t malformed;         /**< messages skipped because they could not be parsed */
 	uint64_t ignored;           /**< well-formed messages with nothing to report */
 	uint64_t dumps_requested;   /**< dump requests sent to the kernel, redone ones included */
@@ -94,6 +100,11 @@ struct psync_netlink_stats {
 	uint32_t generation;        /**< of the newest dump requested, 0 before the first */
 	uint8_t dump_running;       /**< 1 while a dump's DONE has not been read */
 	uint8_t dump_pending;       /**< 1 while a dump waits to be requested */
+	/** Receive system calls made on the socket: each recvmmsg (those that
+	 * found it empty or failed included) and each peek of a dispatch that
+	 * stopped with work in hand. Draining k datagrams into 32 slots costs
+	 * k / 32 + 1 calls at most; a lone datagram, one. */
+	uint64_t recv_calls;
 };
 
 /**

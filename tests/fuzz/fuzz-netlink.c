@@ -35,7 +35,6 @@ static void walk_datagram(uint8_t state, uint8_t *buf, size_t len)
 	struct netlink_source s = {
 		.port = PORT,
 		.buf = buf,
-		.buf_size = len,
 		.len = len,
 		.dump_seq = DUMP_SEQ,
 		.dump_running = state & 1,
