@@ -36,6 +36,7 @@ struct startup {
 	struct hget_slot enable_system, enable_swss, restore_count, switch_type;
 	struct config_port *ports;
 	size_t n_ports;
+	size_t fields_asked; /* HGETALLs of ports not yet answered */
 	int error;
 	int again;     /* for a store that lost its data, not at process start */
 	char what[96]; /* the read that failed */
@@ -69,11 +70,14 @@ static int hget(struct startup *s, const char *db, const char *table, const char
 	return psync_pipeline_read(s->p, &r, on_hget, slot);
 }
 
-/* Sends nothing: waits for the answers to everything already asked. Answers
- * that span a store reset mix two servers: -ESTALE, and start-up begins anew. */
-static int wait_answers(struct startup *s)
+typedef int (*answered_fn)(const struct psync_sink *sink, void *userdata);
+
+/* Sends nothing: waits until answered says so. Answers that span a store
+ * reset mix two servers: -ESTALE, and start-up begins anew. */
+static int wait_until(struct startup *s, answered_fn answered)
 {
-	int r = psync_sink_wait(psync_pipeline_get_sink(s->p), s->ps->opts.start_timeout_ms);
+	int r = psync__sink_wait_until(psync_pipeline_get_sink(s->p), s->ps->opts.start_timeout_ms,
+				       answered, s);
 
 	if (psync__pipeline_take_store_reset(s->p)) {
 		psync__portsync_log(s->ps, LOG_WARNING, "start-up: Redis came back without its data "
@@ -91,6 +95,18 @@ static int wait_answers(struct startup *s)
 		r = s->error;
 	}
 	return r;
+}
+
+static int all_answered(const struct psync_sink *sink, void *userdata)
+{
+	(void)userdata;
+	return psync__sink_in_hand(sink) == 0;
+}
+
+/* Waits for the answers to everything already asked, writes included. */
+static int wait_answers(struct startup *s)
+{
+	return wait_until(s, all_answered);
 }
 
 static int natural_order(const void *a, const void *b)
@@ -191,6 +207,7 @@ static void on_port_fields(const struct psync_read *r, const struct psync_read_r
 {
 	struct config_port *cp = userdata;
 
+	cp->s->fields_asked--;
 	if (res->status < 0) {
 		read_failed(cp->s, r, res->status);
 		return;
@@ -240,8 +257,18 @@ static int read_slice(struct startup *s, size_t start)
 		struct psync_read rd = { PSYNC_READ_HGETALL, PSYNC__CONFIG_DB, "PORT", s->ports[i].name, NULL };
 
 		r = psync_pipeline_read(s->p, &rd, on_port_fields, &s->ports[i]);
+		s->fields_asked += r == 0;
 	}
 	return r;
+}
+
+/* The slice's fields are in, and at most the two slices before it are still
+ * being written (in order, Redis has run the one before those already). */
+static int slice_answered(const struct psync_sink *sink, void *userdata)
+{
+	const struct startup *s = userdata;
+
+	return s->fields_asked == 0 && psync__sink_writes_in_hand(sink) <= 2 * SLICE_PORTS;
 }
 
 static void free_fields(struct config_port *cp)
@@ -272,7 +299,9 @@ static int announce_slice(struct startup *s, size_t start, size_t *written)
 
 /* Step 2 (cold): every CONFIG_DB port into APPL_DB, then PortConfigDone. The
  * next slice is asked for before this one is announced, so that its answers
- * are read while Redis runs this one's writes. */
+ * come back while Redis runs this one's writes, and this one's are announced
+ * without waiting for the writes before: Redis, the bottleneck, is never left
+ * without work. */
 static int copy_config_ports(struct startup *s)
 {
 	char count[24];
@@ -281,7 +310,7 @@ static int copy_config_ports(struct startup *s)
 	int r = read_slice(s, 0);
 
 	for (size_t start = 0; start < s->n_ports && r == 0; start += SLICE_PORTS) {
-		r = wait_answers(s);
+		r = wait_until(s, slice_answered);
 		if (r == 0)
 			r = read_slice(s, start + SLICE_PORTS);
 		if (r == 0)
