@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "portsync_internal.h"
@@ -208,6 +209,33 @@ static int decide_warm(struct startup *s)
 	return write_restore_count(s, count + 1);
 }
 
+/* The fields with their names cut at '@' (CONFIG_DB marks list fields
+ * "name@": APPL_DB wants the bare name), in one allocation: the array, then
+ * the strings. */
+static struct psync_field *copy_fields(const struct psync_field *from, size_t n)
+{
+	size_t size = (n ? n : 1) * sizeof(*from);
+	struct psync_field *to;
+	char *at;
+
+	for (size_t i = 0; i < n; i++)
+		size += strlen(from[i].name) + strlen(from[i].value) + 2;
+	to = malloc(size);
+	if (!to)
+		return NULL;
+	at = (char *)(to + (n ? n : 1));
+	for (size_t i = 0; i < n; i++) {
+		size_t name = strcspn(from[i].name, "@"), value = strlen(from[i].value);
+
+		to[i].name = memcpy(at, from[i].name, name);
+		at[name] = '\0';
+		at += name + 1;
+		to[i].value = memcpy(at, from[i].value, value + 1);
+		at += value + 1;
+	}
+	return to;
+}
+
 static void on_port_fields(const struct psync_read *r, const struct psync_read_result *res,
 			   void *userdata)
 {
@@ -219,17 +247,10 @@ static void on_port_fields(const struct psync_read *r, const struct psync_read_r
 		return;
 	}
 	cp->vanished = !res->exists || res->n_fields == 0;
-	cp->fields = calloc(res->n_fields ? res->n_fields : 1, sizeof(*cp->fields));
+	cp->fields = copy_fields(res->fields, res->n_fields);
 	if (!cp->fields) {
 		read_failed(cp->s, r, -ENOMEM);
 		return;
-	}
-	for (size_t i = 0; i < res->n_fields; i++) {
-		/* CONFIG_DB marks list fields "name@": APPL_DB wants the bare name. */
-		cp->fields[i].name = strndup(res->fields[i].name, strcspn(res->fields[i].name, "@"));
-		cp->fields[i].value = strdup(res->fields[i].value);
-		if (!cp->fields[i].name || !cp->fields[i].value)
-			read_failed(cp->s, r, -ENOMEM);
 	}
 	cp->n_fields = res->n_fields;
 }
@@ -281,10 +302,6 @@ static int slice_answered(const struct psync_sink *sink, void *userdata)
 
 static void free_fields(struct config_port *cp)
 {
-	for (size_t f = 0; f < cp->n_fields; f++) {
-		free((char *)cp->fields[f].name);
-		free((char *)cp->fields[f].value);
-	}
 	free(cp->fields);
 	cp->fields = NULL;
 	cp->n_fields = 0;
