@@ -57,9 +57,21 @@ static bool read_number(const char *s, double *ret)
 	return true;
 }
 
+/* "<= Nx floor": a bound on the ratio to the floor; false for other targets. */
+static bool read_ratio_bound(const char *target, double *ret)
+{
+	char *end;
+
+	if (strncmp(target, "<= ", 3) != 0)
+		return false;
+	*ret = strtod(target + 3, &end);
+	return end != target + 3 && !strcmp(end, "x floor");
+}
+
 /* A figure against its target here, as printed (so the verdict agrees with
  * what the reader sees): "<= N", ">= N", a bare N (within 1 %), "exact" (a
- * word), "kernel's rate" (within 5 % of the floor, which is that rate). */
+ * word), "kernel's rate" (within 5 % of the floor, which is that rate),
+ * "<= Nx floor" (the ratio to the floor). */
 static enum verdict judge(const char *target, const char *ours, const char *ratio)
 {
 	char *end;
@@ -68,6 +80,11 @@ static enum verdict judge(const char *target, const char *ours, const char *rati
 
 	if (!strcmp(target, "-"))
 		return NO_TARGET;
+	if (read_ratio_bound(target, &bound)) {
+		double q = strtod(ratio, &end);
+
+		return end != ratio && !*end && q <= bound ? MET : SHORT;
+	}
 	if (!strcmp(target, "exact"))
 		return !strcmp(ours, "exact") ? MET : SHORT;
 	if (!strcmp(target, "kernel's rate"))

@@ -20,7 +20,8 @@ struct row_text {
 	/* The target on this machine; NULL: none. Judged as written: "<= N",
 	 * ">= N", a bare "N" (within 1 %), where N may have thousands commas
 	 * and " MB" (1,000 kB, for figures in kB); "exact" for a word;
-	 * "kernel's rate": within 5 % of the floor. */
+	 * "kernel's rate": within 5 % of the floor; "<= Nx floor": the ratio
+	 * to the floor at most N. */
 	const char *target;
 };
 
