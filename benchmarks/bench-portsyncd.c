@@ -619,7 +619,7 @@ static int scenario_scaling(void)
  * to something else for as long: the median of several launches is the
  * figure, the slowest is shown beside it. portsyncd and the floors take
  * turns, so that a slow minute of this VM falls on all of them alike. */
-#define STARTUP_LAUNCHES 9
+#define STARTUP_LAUNCHES 15
 #define STARTUP_PORTS 512
 
 /* A launch: launch -> PortConfigDone, and the CPU time until then of the
