@@ -21,6 +21,7 @@ struct config_port {
 	char *name;
 	struct psync_field *fields; /* names cut at '@', owned */
 	size_t n_fields;
+	int fields_in;        /* its HGETALL answered (or failed) */
 	int vanished;         /* gone between SCAN and HGETALL */
 	int has_admin_status; /* APPL_DB PORT_TABLE entry from an earlier life */
 };
@@ -38,6 +39,7 @@ struct startup {
 	struct config_port *ports;
 	size_t n_ports;
 	size_t answers_due; /* reads of ports (HGETALL, HGET) not yet answered */
+	size_t slice;       /* the first port of the slice being waited for */
 	int error;
 	int again;     /* for a store that lost its data, not at process start */
 	char what[96]; /* the read that failed */
@@ -242,6 +244,7 @@ static void on_port_fields(const struct psync_read *r, const struct psync_read_r
 	struct config_port *cp = userdata;
 
 	cp->s->answers_due--;
+	cp->fields_in = 1;
 	if (res->status < 0) {
 		read_failed(cp->s, r, res->status);
 		return;
@@ -291,13 +294,22 @@ static int read_slice(struct startup *s, size_t start)
 	return r;
 }
 
+/* Slices whose fields are asked for before the slice before them is
+ * announced: Redis then holds the writes of two slices while portsyncd wakes
+ * up, takes a slice's answers and encodes it, so that a late wakeup on a busy
+ * machine does not leave it idle. */
+#define SLICES_AHEAD 2
+
 /* The slice's fields are in, and at most the two slices before it are still
- * being written (in order, Redis has run the one before those already). */
+ * being written (in order, Redis has run the ones before those already). */
 static int slice_answered(const struct psync_sink *sink, void *userdata)
 {
 	const struct startup *s = userdata;
 
-	return s->answers_due == 0 && psync__sink_writes_in_hand(sink) <= 2 * SLICE_PORTS;
+	for (size_t i = s->slice; i < slice_end(s, s->slice); i++)
+		if (!s->ports[i].fields_in)
+			return 0;
+	return psync__sink_writes_in_hand(sink) <= SLICES_AHEAD * SLICE_PORTS;
 }
 
 static void free_fields(struct config_port *cp)
@@ -323,21 +335,24 @@ static int announce_slice(struct startup *s, size_t start, size_t *written)
 }
 
 /* Step 2 (cold): every CONFIG_DB port into APPL_DB, then PortConfigDone. The
- * next slice is asked for before this one is announced, so that its answers
- * come back while Redis runs this one's writes, and this one's are announced
- * without waiting for the writes before: Redis, the bottleneck, is never left
- * without work. */
+ * slices ahead are asked for before this one is announced, so that their
+ * answers come back while Redis runs the writes before, and this one is
+ * announced without waiting for those writes: Redis, the bottleneck, is not
+ * left without work. */
 static int copy_config_ports(struct startup *s)
 {
 	char count[24];
 	struct psync_field done = { "count", count };
 	size_t written = 0;
-	int r = read_slice(s, 0);
+	int r = 0;
 
+	for (size_t k = 0; k < SLICES_AHEAD && r == 0; k++)
+		r = read_slice(s, k * SLICE_PORTS);
 	for (size_t start = 0; start < s->n_ports && r == 0; start += SLICE_PORTS) {
+		s->slice = start;
 		r = wait_until(s, slice_answered);
 		if (r == 0)
-			r = read_slice(s, start + SLICE_PORTS);
+			r = read_slice(s, start + SLICES_AHEAD * SLICE_PORTS);
 		if (r == 0)
 			r = announce_slice(s, start, &written);
 	}
