@@ -269,8 +269,8 @@ static int producer_set(struct startup *s, const char *key, const struct psync_f
 /*
  * Ports read, announced or pruned at once. Each port in flight holds its
  * fields, its reply, its command and its queued write (about 2 kB): 10,000 at
- * once made start-up's peak 16 MB. Slices overlap (one is read while the one
- * before is written), so their number costs little time; a small one gets
+ * once made start-up's peak 16 MB. Slices overlap (some are read while those
+ * before are written), so their number costs little time; a small one gets
  * Redis running the first producer sets early, and 128 keeps 10,000 ports to
  * 79 rounds and the peak within 1 MB of the steady state.
  */
