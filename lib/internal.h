@@ -106,6 +106,11 @@ int psync__sink_submit(struct psync_sink *sink, const struct psync_write *w);
 int psync__sink_flush(struct psync_sink *sink);
 uint64_t psync__sink_next_timer_ns(struct psync_sink *sink);
 uint64_t psync__sink_in_hand(const struct psync_sink *sink);
+uint64_t psync__sink_writes_in_hand(const struct psync_sink *sink);
+/* psync_sink_wait, but until done(sink, userdata) is true rather than until
+ * nothing is in hand: 0 then, or as psync_sink_wait. */
+int psync__sink_wait_until(struct psync_sink *sink, int timeout_ms,
+			   int (*done)(const struct psync_sink *sink, void *userdata), void *userdata);
 
 /* Is a write failing with this status worth trying again? */
 int psync__status_is_transient(int status);

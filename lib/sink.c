@@ -91,6 +91,11 @@ uint64_t psync__sink_in_hand(const struct psync_sink *sink)
 	return sink->writes_in_hand + !psync__list_empty(&sink->reads);
 }
 
+uint64_t psync__sink_writes_in_hand(const struct psync_sink *sink)
+{
+	return sink->writes_in_hand;
+}
+
 PSYNC_API void psync_sink_write_done(struct psync_sink *sink, const struct psync_write *w,
 				     int status, const char *reason)
 {
@@ -265,7 +270,19 @@ static int wait_slice_ms(struct psync_sink *sink, uint64_t deadline)
 	return (int)((until - now + PSYNC__NS_PER_MS - 1) / PSYNC__NS_PER_MS);
 }
 
+static int nothing_in_hand(const struct psync_sink *sink, void *userdata)
+{
+	(void)userdata;
+	return psync__sink_in_hand(sink) == 0;
+}
+
 PSYNC_API int psync_sink_wait(struct psync_sink *sink, int timeout_ms)
+{
+	return psync__sink_wait_until(sink, timeout_ms, nothing_in_hand, NULL);
+}
+
+int psync__sink_wait_until(struct psync_sink *sink, int timeout_ms,
+			   int (*done)(const struct psync_sink *sink, void *userdata), void *userdata)
 {
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
 					   : psync__now_ns() + (uint64_t)timeout_ms * PSYNC__NS_PER_MS;
@@ -281,7 +298,7 @@ PSYNC_API int psync_sink_wait(struct psync_sink *sink, int timeout_ms)
 			r = psync_sink_dispatch(sink);
 		if (r < 0)
 			return r;
-		if (psync__sink_in_hand(sink) == 0)
+		if (done(sink, userdata))
 			return 0;
 		if (psync__now_ns() >= deadline)
 			return -ETIMEDOUT;

@@ -210,6 +210,38 @@ Test(portsync, cold_start_copies_config_ports_then_port_config_done)
 	cr_assert(logged("Getting port configuration from ConfigDB..."));
 }
 
+/* Start-up reads and announces the ports a slice at a time: more ports than
+ * a few slices hold come out whole, in natural order, counted and pruned. */
+Test(portsync, cold_start_over_many_slices_announces_every_port_once_in_order)
+{
+	unsigned n = 300, pruned = 0;
+	char name[32], key[64];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "Ethernet%u", 4 * (n - 1 - i));
+		config_port(name);
+	}
+	for (unsigned i = 0; i < n; i += 7, pruned++) {
+		snprintf(key, sizeof(key), "PORT_TABLE:Ethernet%u", 4 * i);
+		seed("APPL_DB", key, "admin_status", "up");
+	}
+	cr_assert_eq(start_with(NULL, 0), 0);
+	cr_assert_eq(psync_pipeline_flush(pipe_, 1000), 0);
+	for (unsigned i = 0; i < n; i++) {
+		char want[96];
+
+		snprintf(key, sizeof(key), "_PORT_TABLE:Ethernet%u", 4 * i);
+		cr_assert_str_eq(psync_memory_sink_get(sink, "APPL_DB", key, "lanes"), "0,1,2,3", "%s", key);
+		cr_assert_str_eq(psync_memory_sink_get(sink, "APPL_DB", key, "alias"), "x", "%s", key);
+		snprintf(want, sizeof(want), "producer_set APPL_DB PORT_TABLE|Ethernet%u", 4 * i);
+		if (i + 1 < 256)
+			cr_assert_eq(applied_index(want), (int)i + 1, "%s in natural order", want);
+	}
+	cr_assert_str_eq(psync_memory_sink_get(sink, "APPL_DB", "_PORT_TABLE:PortConfigDone", "count"), "300");
+	cr_assert_eq(status().config_ports, n);
+	cr_assert_eq(status().waiting, n - pruned, "ports with admin_status in APPL_DB are not awaited");
+}
+
 Test(portsync, newlink_writes_state_only_once_appl_db_has_the_port)
 {
 	config_port("Ethernet0");
