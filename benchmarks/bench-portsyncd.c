@@ -811,11 +811,24 @@ static void add_rss_rows(const char *name, const char *when, const char *target)
 }
 
 /* Nothing but start-up ran yet: the high-water mark is start-up's peak. */
-static void add_startup_peak_row(const char *name, const char *target)
+static void add_startup_peak_row(const char *name, const char *target, double before_kb)
 {
 	struct row_text t = { name, "RSS peak during start-up, VmHWM (kB)", NULL, target };
 
-	table_add(&t, (double)proc_status_kb(w.daemon.pid, "VmHWM"), -1);
+	table_add_vs(&t, (double)proc_status_kb(w.daemon.pid, "VmHWM"), before_kb, -1);
+}
+
+/* With --before: the build before's start-up peak, in a world of its own. */
+static double before_startup_peak_kb(unsigned ports)
+{
+	double kb = -1;
+
+	if (!build_exe[BEFORE])
+		return -1;
+	if (world_with_build(BEFORE, ports) == 0)
+		kb = (double)proc_status_kb(w.daemon.pid, "VmHWM");
+	world_stop_daemon(&w);
+	return kb;
 }
 
 static int memory_with_ports(unsigned ports, const char *target, const char *peak_target)
@@ -823,11 +836,12 @@ static int memory_with_ports(unsigned ports, const char *target, const char *pea
 	char name[40];
 	unsigned events = quick ? 20000 : 100000;
 	struct change_run run;
+	double before_kb = before_startup_peak_kb(ports);
 	int r = world_with_daemon(ports);
 
 	snprintf(name, sizeof(name), "6 memory %u ports", ports);
 	if (r == 0)
-		add_startup_peak_row(name, peak_target);
+		add_startup_peak_row(name, peak_target, before_kb);
 	bench_sleep_ms(TRIM_WAIT_MS);
 	if (r == 0) {
 		struct row_text t = { name, "RSS after start (kB)", NULL, target };
@@ -1079,8 +1093,14 @@ static double median_ms(uint64_t *ns, unsigned n)
 	return MS(percentile(ns, n, 0.5));
 }
 
-static void add_startup_rows(const char *name, struct launches *ours, struct launches *bare,
-			     struct launches *plain, unsigned n)
+/* The median of the build before's launches, -1 without them. */
+static double before_ms(struct launches *before, uint64_t *ns, unsigned n, double q)
+{
+	return before ? MS(percentile(ns, n, q)) : -1;
+}
+
+static void add_startup_rows(const char *name, struct launches *ours, struct launches *before,
+			     struct launches *bare, struct launches *plain, unsigned n)
 {
 	struct row_text t1 = { name, "launch -> PortConfigDone, median (ms)", NULL, "<= 1.5x floor" };
 	struct row_text t2 = { name, "launch -> PortConfigDone, slowest (ms)", NULL, NULL };
@@ -1088,36 +1108,50 @@ static void add_startup_rows(const char *name, struct launches *ours, struct lau
 	struct row_text t5 = { name, "portsyncd CPU to PortConfigDone (ms)", NULL, NULL };
 	struct row_text t6 = { name, "redis-server CPU to PortConfigDone (ms)", NULL, NULL };
 
-	table_add(&t1, median_ms(ours->config_ns, n), median_ms(bare->config_ns, n));
-	table_add(&t2, MS(percentile(ours->config_ns, n, 1.0)), MS(percentile(bare->config_ns, n, 1.0)));
+	table_add_vs(&t1, median_ms(ours->config_ns, n),
+		     before_ms(before, before ? before->config_ns : NULL, n, 0.5),
+		     median_ms(bare->config_ns, n));
+	table_add_vs(&t2, MS(percentile(ours->config_ns, n, 1.0)),
+		     before_ms(before, before ? before->config_ns : NULL, n, 1.0),
+		     MS(percentile(bare->config_ns, n, 1.0)));
 	table_add(&t3, median_ms(ours->config_ns, n), median_ms(plain->config_ns, n));
-	table_add(&t5, median_ms(ours->cpu_ns, n), median_ms(bare->cpu_ns, n));
-	table_add(&t6, median_ms(ours->redis_ns, n), median_ms(bare->redis_ns, n));
+	table_add_vs(&t5, median_ms(ours->cpu_ns, n),
+		     before_ms(before, before ? before->cpu_ns : NULL, n, 0.5),
+		     median_ms(bare->cpu_ns, n));
+	table_add_vs(&t6, median_ms(ours->redis_ns, n),
+		     before_ms(before, before ? before->redis_ns : NULL, n, 0.5),
+		     median_ms(bare->redis_ns, n));
 }
 
 static int scenario_startup(void)
 {
 	const char *name = "8 start-up 512 ports";
 	unsigned launches = quick ? 3 : STARTUP_LAUNCHES;
-	uint64_t init_ns[STARTUP_LAUNCHES], create_ns[STARTUP_LAUNCHES];
-	struct launches ours, bare, plain;
+	uint64_t init_ns[STARTUP_LAUNCHES], create_ns[STARTUP_LAUNCHES], unused[2];
+	struct launches ours, before, bare, plain;
 	int r = 0;
 
 	for (unsigned i = 0; r == 0 && i < launches; i++) {
-		struct launch l[3] = { { 0 } };
+		struct launch l[4] = { { 0 } };
 
 		r = daemon_launch(&l[0], &init_ns[i], &create_ns[i]);
+		if (r == 0 && build_exe[BEFORE]) {
+			w.exe = build_exe[BEFORE];
+			r = daemon_launch(&l[3], &unused[0], &unused[1]);
+			w.exe = build_exe[OURS];
+		}
 		if (r == 0)
 			r = floor_launch(false, &l[1]);
 		if (r == 0)
 			r = floor_launch(true, &l[2]);
 		launches_add(&ours, i, &l[0]);
+		launches_add(&before, i, &l[3]);
 		launches_add(&bare, i, &l[1]);
 		launches_add(&plain, i, &l[2]);
 	}
 	if (r < 0)
 		return failed(name, "run", r);
-	add_startup_rows(name, &ours, &bare, &plain, launches);
+	add_startup_rows(name, &ours, build_exe[BEFORE] ? &before : NULL, &bare, &plain, launches);
 	{
 		struct row_text t3 = { name, "last netdev -> PortInitDone (ms)", NULL, NULL };
 		struct row_text t4 = { name, "512 netdevs created in (ms)", NULL, NULL };
