@@ -555,16 +555,19 @@ static int flood_daemon(enum build b, struct figures *ret, void *arg)
 }
 
 /* Daemon CPU has two targets, one row each: against the build before and
- * against the floor. */
-static void add_flood_rows(const char *name, const struct compared *c)
+ * against the floor. The flap flood is issue 13's: batching must cut its CPU
+ * to 0.4x (Redis' to 0.35x). MTU changes came batched before already (they
+ * outrun one wakeup per event), so there the build before is to be matched. */
+static void add_flood_rows(const char *name, const struct compared *c, bool batched_before)
 {
 	struct row_text t0 = { name, "changes/s made (kernel)", NULL, NULL };
 	struct row_text t1 = { name, "lag after last change (ms)", NULL, "<= 2" };
 	struct row_text t2 = { name, "STATE_DB writes per change", NULL, "1" };
-	struct row_text t3 = { name, "daemon CPU per change (us)", NULL, "<= 0.4x before" };
+	struct row_text t3 = { name, "daemon CPU per change (us)", NULL,
+			       batched_before ? "<= 1x before" : "<= 0.4x before" };
 	struct row_text t4 = { name, "daemon CPU per change (us)", NULL, "<= 0.4x floor" };
 	struct row_text t5 = { name, "redis-server CPU per change (us)", NULL,
-			       vs_before("<= 0.35x before") };
+			       vs_before(batched_before ? "<= 1x before" : "<= 0.35x before") };
 
 	add_compared(&t0, c, FLOOD_RATE);
 	add_compared(&t1, c, FLOOD_LAG);
@@ -588,7 +591,7 @@ static int flood_pair(const char *name, enum change_kind kind)
 		r = floor_run(flood_floor, &plan, &c);
 	if (r < 0)
 		return failed(name, "run", r);
-	add_flood_rows(name, &c);
+	add_flood_rows(name, &c, kind == MTUS);
 	return 0;
 }
 

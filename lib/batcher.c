@@ -73,10 +73,14 @@ enum psync__batch_step psync__batcher_after_read(struct psync__batcher *b, uint6
 	if (!events || b->hold_ns == 0)
 		return PSYNC__BATCH_AS_IS;
 	quick = b->last_read_ns && now - b->last_read_ns < b->hold_ns / 4;
+	if (quick && b->quick_reads++ == 0)
+		b->quick_since_ns = b->last_read_ns;
+	if (!quick)
+		b->quick_reads = 0;
 	b->last_read_ns = now;
-	b->quick_reads = quick ? b->quick_reads + 1 : 0;
 	/* A full read is followed at once anyway: the source stays readable. */
-	if (full || b->quick_reads < PSYNC__BATCH_ENGAGE_STREAK)
+	if (full || b->quick_reads < PSYNC__BATCH_ENGAGE_STREAK ||
+	    now - b->quick_since_ns < b->hold_ns / 2)
 		return PSYNC__BATCH_AS_IS;
 	b->holds++;
 	return hold(b, now, b->hold_ns);

@@ -5,8 +5,10 @@
  *
  * While events come one at a time, each read goes through at once: nothing is
  * added to their latency. When reads that found events keep coming closer
- * together than a quarter of the hold (ENGAGE_STREAK of them in a row, so that
- * a lone quick pair does not count), the source is no longer polled: events
+ * together than a quarter of the hold, for half a hold and ENGAGE_STREAK reads
+ * at least (a short burst that is already over does not count: the kernel's
+ * linkwatch sends the operstate changes of many netdevs at once, every
+ * second under flaps), the source is no longer polled: events
  * gather in its socket for up to hold_ns, and the next read takes them all,
  * so they cost one wakeup, one receive and one write to the sink together.
  * Holds follow each other while each gathers at least CONTINUE_MIN events; a
@@ -38,6 +40,7 @@ struct psync__batcher {
 	uint64_t hold_ns;        /* 0: never hold */
 	uint64_t last_read_ns;   /* when the last read that found events was; 0: none */
 	unsigned quick_reads;    /* reads in a row that came less than hold_ns / 4 apart */
+	uint64_t quick_since_ns; /* the read before the first of them */
 	bool holding;
 	uint64_t hold_start_ns;  /* since when events gather, while holding */
 	uint64_t until_ns;       /* the deadline of the hold */

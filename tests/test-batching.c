@@ -39,21 +39,37 @@ Test(batching, lone_reads_never_hold)
 	cr_assert(psync__batcher_may_read(&b, 100 * MS));
 }
 
-Test(batching, quick_reads_engage_after_a_streak)
+Test(batching, quick_reads_engage_after_half_a_hold)
 {
 	struct psync__batcher b;
 	uint64_t t = 10 * MS;
 
 	psync__batcher_init(&b, 1 * MS);
 	cr_assert_eq(read_at(&b, t, 1), PSYNC__BATCH_AS_IS); /* the first has no gap */
-	for (int i = 1; i < PSYNC__BATCH_ENGAGE_STREAK; i++)
-		cr_assert_eq(read_at(&b, t += 100 * US, 1), PSYNC__BATCH_AS_IS);
+	/* 10,000 a second: quick, but not yet for half a hold (500 us). */
+	for (int i = 1; i < 5; i++)
+		cr_assert_eq(read_at(&b, t += 100 * US, 1), PSYNC__BATCH_AS_IS, "read %d", i);
 	cr_assert_eq(read_at(&b, t += 100 * US, 1), PSYNC__BATCH_HOLD);
 	cr_assert(b.holding);
 	cr_assert_eq(b.until_ns - t, 1 * MS, "the hold is its bound, exactly");
 	cr_assert_not(psync__batcher_may_read(&b, t + 1 * MS - 1));
 	cr_assert(psync__batcher_may_read(&b, t + 1 * MS));
 	cr_assert_eq(psync__batcher_gathered_since(&b), t);
+}
+
+Test(batching, a_burst_that_is_over_does_not_engage)
+{
+	struct psync__batcher b;
+	uint64_t t = 10 * MS;
+
+	psync__batcher_init(&b, 1 * MS);
+	/* linkwatch's once-a-second batch: 40 messages within 200 us, then the
+	 * ordinary pace of 1,000 a second. */
+	for (int i = 0; i < 40; i++)
+		cr_assert_eq(read_at(&b, t += 5 * US, 1), PSYNC__BATCH_AS_IS, "read %d", i);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(read_at(&b, t += 1 * MS, 1), PSYNC__BATCH_AS_IS);
+	cr_assert_eq(b.holds, 0);
 }
 
 Test(batching, one_slow_gap_breaks_the_streak)
@@ -72,8 +88,8 @@ Test(batching, one_slow_gap_breaks_the_streak)
 
 static void engage(struct psync__batcher *b, uint64_t *t)
 {
-	for (int i = 0; i <= PSYNC__BATCH_ENGAGE_STREAK; i++)
-		read_at(b, *t += 10 * US, 1);
+	for (int i = 0; i < 20 && !b->holding; i++)
+		read_at(b, *t += 100 * US, 1);
 	cr_assert(b->holding);
 }
 

@@ -63,7 +63,8 @@ struct psync_pipeline_options {
 	/** Load-adaptive batching, the bound on the wait it adds: 1 ms (0), or
 	 * PSYNC_BATCH_OFF. While events come one at a time, each goes through at
 	 * once. When reads of the source that find events come closer together
-	 * than a quarter of this, three in a row, the pipeline stops polling the
+	 * than a quarter of this, for half of it and three reads at least (a
+	 * short burst that is already over does not count), the pipeline stops polling the
 	 * source for this long (its fd polls readable at the deadline), so that
 	 * what arrived meanwhile is read, handled and sent to the sink together:
 	 * one wakeup, one receive and one write for the lot. It goes on so while
