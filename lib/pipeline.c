@@ -639,12 +639,15 @@ PSYNC_API struct psync_source *psync_pipeline_get_source(struct psync_pipeline *
 	return p ? p->source : NULL;
 }
 
-/* The wait batching adds by design is not a reason to be degraded. */
+/* The wait batching adds by design is not a reason to be degraded: an event
+ * waits up to a hold to be read, and its acknowledgement up to one more. */
 static uint64_t p99_limit(const struct psync_pipeline *p)
 {
-	uint64_t limit = p->opts.p99_degraded_ns;
+	uint64_t limit = p->opts.p99_degraded_ns, hold = p->batch.hold_ns;
 
-	return limit && limit + p->batch.hold_ns > limit ? limit + p->batch.hold_ns : limit;
+	if (!limit || hold > (UINT64_MAX - limit) / 2)
+		return limit;
+	return limit + 2 * hold;
 }
 
 static void copy_batch_metrics(const struct psync__batcher *b, struct psync_metrics *m)

@@ -70,7 +70,8 @@ struct psync_pipeline_options {
 	 * one wakeup, one receive and one write for the lot. It goes on so while
 	 * each such hold gathers two events or more. Every event still makes its
 	 * own writes, in order; events read after a hold count their latency from
-	 * the hold's start, and p99_degraded_ns is judged with this added to it.
+	 * the hold's start, and their acknowledgements are read at the next
+	 * hold's end, so p99_degraded_ns is judged with twice this added to it.
 	 * Only a source with an fd is held. */
 	uint64_t batch_hold_ns;
 };
