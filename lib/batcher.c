@@ -10,11 +10,6 @@ void psync__batcher_init(struct psync__batcher *b, uint64_t hold_ns)
 	b->hold_ns = hold_ns;
 }
 
-bool psync__batcher_may_read(const struct psync__batcher *b, uint64_t now)
-{
-	return !b->holding || now >= b->until_ns;
-}
-
 uint64_t psync__batcher_gathered_since(const struct psync__batcher *b)
 {
 	return b->holding ? b->hold_start_ns : 0;

@@ -16,7 +16,9 @@
  * that filled its budget leaves more waiting: the next one is due at once.
  *
  * The caller stops polling the source while holding and wakes at the
- * deadline; what it read before calling after_read is the batch.
+ * deadline; what it read before calling after_read is the batch. A read the
+ * caller makes earlier (its loop woke for something else, or it drains the
+ * source before exiting) ends the hold early: holding only means not polling.
  */
 #ifndef PSYNC_BATCHER_H
 #define PSYNC_BATCHER_H
@@ -50,8 +52,6 @@ struct psync__batcher {
 };
 
 void psync__batcher_init(struct psync__batcher *b, uint64_t hold_ns);
-/* May the source be read at now? False while a hold runs. */
-bool psync__batcher_may_read(const struct psync__batcher *b, uint64_t now);
 /* The receipt time of events of the read about to be made: while holding, the
  * hold's start (they came at some time in it: an upper bound on their wait,
  * so the latency the pipeline measures includes the hold); else 0. */

@@ -371,15 +371,16 @@ static int on_source_event(const struct psync_link_event *ev, void *userdata)
 	return 0; /* a policy error is reported, not a reason to stop reading */
 }
 
-/* Unless a batch is gathering: then only at its deadline, and all at once. */
+/* While a batch gathers, the source is not polled: the hold's timer wakes
+ * the loop. A dispatch that comes earlier all the same (the host's loop woke
+ * for something else, or drains the pipeline before it exits) reads it: a
+ * hold may end early, never late, and a drain never stops at one. */
 static int read_source(struct psync_pipeline *p)
 {
 	uint64_t now = psync__now_ns();
 	unsigned budget = p->opts.dispatch_budget;
 	int n;
 
-	if (!psync__batcher_may_read(&p->batch, now))
-		return 0;
 	p->gathered_since = psync__batcher_gathered_since(&p->batch);
 	n = psync_source_dispatch(p->source, budget, on_source_event, p);
 	p->gathered_since = 0;
