@@ -3,9 +3,11 @@
 #ifndef PSYNC_INTERNAL_H
 #define PSYNC_INTERNAL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 
 #include <portsync/portsync.h>
@@ -26,6 +28,16 @@ static inline uint64_t psync__now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * PSYNC__NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Arms a CLOCK_MONOTONIC timerfd at when_ns, absolute (a time already past
+ * fires at once); 0 disarms it. 0 or -errno. */
+static inline int psync__timerfd_arm_at(int fd, uint64_t when_ns)
+{
+	struct itimerspec t = { .it_value = { .tv_sec = (time_t)(when_ns / PSYNC__NS_PER_SEC),
+					      .tv_nsec = (long)(when_ns % PSYNC__NS_PER_SEC) } };
+
+	return timerfd_settime(fd, TFD_TIMER_ABSTIME, &t, NULL) < 0 ? -errno : 0;
 }
 
 /* Copies src into dst of size n, always NUL-terminated, cut if too long. */

@@ -22,8 +22,7 @@ struct psync_pipeline {
 	int epfd;
 	int sink_fd;             /* as registered in epfd, -1 when none */
 	uint32_t sink_epoll_events;
-	int source_has_fd;
-	int source_fd;            /* as registered in epfd, -1 when none */
+	int source_fd;            /* as registered in epfd, -1 when the source has none */
 	int source_held;          /* taken out of epfd's interest while a batch gathers */
 	int hold_timer_fd;        /* in epfd: readable at a hold's deadline; -1 without holds */
 	struct psync__batcher batch;
@@ -139,7 +138,6 @@ static int register_source(struct psync_pipeline *p)
 		return fd == -EOPNOTSUPP || fd == -1 ? 0 : fd;
 	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
-	p->source_has_fd = 1;
 	p->source_fd = fd;
 	return 0;
 }
@@ -150,7 +148,7 @@ static int set_up_batching(struct psync_pipeline *p)
 	struct epoll_event ev = { .events = EPOLLIN };
 	uint64_t hold = p->opts.batch_hold_ns;
 
-	if (!p->source_has_fd || hold == PSYNC_BATCH_OFF) {
+	if (p->source_fd < 0 || hold == PSYNC_BATCH_OFF) {
 		psync__batcher_init(&p->batch, 0);
 		return 0;
 	}
@@ -173,15 +171,6 @@ static int watch_source(struct psync_pipeline *p, int watch)
 	return 0;
 }
 
-/* Absolute, so that a deadline already past fires at once; 0 disarms. */
-static int arm_hold_timer(struct psync_pipeline *p, uint64_t when_ns)
-{
-	struct itimerspec t = { .it_value = { .tv_sec = (time_t)(when_ns / PSYNC__NS_PER_SEC),
-					      .tv_nsec = (long)(when_ns % PSYNC__NS_PER_SEC) } };
-
-	return timerfd_settime(p->hold_timer_fd, TFD_TIMER_ABSTIME, &t, NULL) < 0 ? -errno : 0;
-}
-
 static int follow_batch_step(struct psync_pipeline *p, enum psync__batch_step step)
 {
 	int r = 0;
@@ -189,9 +178,9 @@ static int follow_batch_step(struct psync_pipeline *p, enum psync__batch_step st
 	if (step == PSYNC__BATCH_HOLD) {
 		r = watch_source(p, 0);
 		if (r == 0)
-			r = arm_hold_timer(p, p->batch.until_ns);
+			r = psync__timerfd_arm_at(p->hold_timer_fd, p->batch.until_ns);
 	} else if (step == PSYNC__BATCH_RELEASE) {
-		r = arm_hold_timer(p, 0);
+		r = psync__timerfd_arm_at(p->hold_timer_fd, 0);
 		if (r == 0)
 			r = watch_source(p, 1);
 	}
@@ -503,7 +492,7 @@ PSYNC_API int psync_pipeline_get_timeout_ms(struct psync_pipeline *p)
 
 	if (!p)
 		return -1;
-	if (!p->source_has_fd && !psync_source_is_finished(p->source))
+	if (p->source_fd < 0 && !psync_source_is_finished(p->source))
 		return 0;
 	if (p->queue.queued) {
 		if (p->paused_until_ns)
@@ -571,11 +560,10 @@ PSYNC_API int psync_pipeline_flush(struct psync_pipeline *p, int timeout_ms)
 
 	if (!p)
 		return -EINVAL;
-	/* No events are read from here on: a hold would only delay the replies. */
-	if (p->batch.holding) {
-		p->batch.holding = false;
-		note_error(p, follow_batch_step(p, PSYNC__BATCH_RELEASE));
-	}
+	/* No events are read from here on: a hold would only delay the replies.
+	 * To the batcher that is a read that found nothing: it lets go. */
+	note_error(p, follow_batch_step(p, psync__batcher_after_read(&p->batch, psync__now_ns(),
+								     0, false)));
 	for (;;) {
 		p->failed_this_dispatch = 0;
 		pump_writes(p);

@@ -98,15 +98,6 @@ static void signal_due(struct replay *rp, bool due)
 		(void)!read(rp->efd, &v, sizeof(v));
 }
 
-/* Absolute time; 0 disarms. */
-static void arm_timer(struct replay *rp, uint64_t when_ns)
-{
-	struct itimerspec t = { .it_value = { .tv_sec = (time_t)(when_ns / PSYNC__NS_PER_SEC),
-					      .tv_nsec = (long)(when_ns % PSYNC__NS_PER_SEC) } };
-
-	(void)timerfd_settime(rp->tfd, TFD_TIMER_ABSTIME, &t, NULL);
-}
-
 static void set_readable(struct replay *rp)
 {
 	uint64_t due = rp->next < rp->n_events ? due_ns(rp, rp->next) : UINT64_MAX;
@@ -114,7 +105,7 @@ static void set_readable(struct replay *rp)
 
 	signal_due(rp, now);
 	if (rp->interval_ns)
-		arm_timer(rp, now || due == UINT64_MAX ? 0 : due);
+		(void)psync__timerfd_arm_at(rp->tfd, now || due == UINT64_MAX ? 0 : due); /* cannot fail */
 }
 
 static int replay_dispatch(void *impl, unsigned budget, psync_emit_fn emit, void *userdata)
