@@ -217,6 +217,16 @@ static int alloc_slots(struct netlink_source *s, size_t size)
 	s->slots = slots;
 	s->slot_size = size;
 	s->nslots = (unsigned)n;
+	/* What each recvmmsg call is given stays the same until the slots change. */
+	for (unsigned i = 0; i < s->nslots; i++) {
+		s->iovs[i] = (struct iovec){ s->slots + i * s->slot_size,
+					     s->slot_size - s->read_slack };
+		s->msgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = &s->peers[i],
+			.msg_iov = &s->iovs[i],
+			.msg_iovlen = 1,
+		} };
+	}
 	return 0;
 }
 
@@ -392,16 +402,9 @@ static int recv_batch(struct netlink_source *s)
 {
 	int n;
 
-	for (unsigned i = 0; i < s->nslots; i++) {
-		s->iovs[i] = (struct iovec){ s->slots + i * s->slot_size,
-					     s->slot_size - s->read_slack };
-		s->msgs[i] = (struct mmsghdr){ .msg_hdr = {
-			.msg_name = &s->peers[i],
-			.msg_namelen = sizeof(s->peers[i]),
-			.msg_iov = &s->iovs[i],
-			.msg_iovlen = 1,
-		} };
-	}
+	/* The kernel writes each address' length back: give the room again. */
+	for (unsigned i = 0; i < s->nslots; i++)
+		s->msgs[i].msg_hdr.msg_namelen = sizeof(s->peers[i]);
 	/* MSG_TRUNC makes each msg_len the datagram's real length. */
 	do {
 		n = recvmmsg(s->fd, s->msgs, s->nslots, MSG_DONTWAIT | MSG_TRUNC, NULL);
