@@ -1091,15 +1091,16 @@ static int daemon_launch(struct launch *l, uint64_t *init_ns, uint64_t *create_n
 	return r;
 }
 
+/* The median and the slowest of launch times, in ms; -1 (not measured)
+ * without launches (no build before). */
 static double median_ms(uint64_t *ns, unsigned n)
 {
-	return MS(percentile(ns, n, 0.5));
+	return ns ? MS(percentile(ns, n, 0.5)) : -1;
 }
 
-/* The median of the build before's launches, -1 without them. */
-static double before_ms(struct launches *before, uint64_t *ns, unsigned n, double q)
+static double slowest_ms(uint64_t *ns, unsigned n)
 {
-	return before ? MS(percentile(ns, n, q)) : -1;
+	return ns ? MS(percentile(ns, n, 1.0)) : -1;
 }
 
 static void add_startup_rows(const char *name, struct launches *ours, struct launches *before,
@@ -1112,17 +1113,17 @@ static void add_startup_rows(const char *name, struct launches *ours, struct lau
 	struct row_text t6 = { name, "redis-server CPU to PortConfigDone (ms)", NULL, NULL };
 
 	table_add_vs(&t1, median_ms(ours->config_ns, n),
-		     before_ms(before, before ? before->config_ns : NULL, n, 0.5),
+		     median_ms(before ? before->config_ns : NULL, n),
 		     median_ms(bare->config_ns, n));
-	table_add_vs(&t2, MS(percentile(ours->config_ns, n, 1.0)),
-		     before_ms(before, before ? before->config_ns : NULL, n, 1.0),
-		     MS(percentile(bare->config_ns, n, 1.0)));
+	table_add_vs(&t2, slowest_ms(ours->config_ns, n),
+		     slowest_ms(before ? before->config_ns : NULL, n),
+		     slowest_ms(bare->config_ns, n));
 	table_add(&t3, median_ms(ours->config_ns, n), median_ms(plain->config_ns, n));
 	table_add_vs(&t5, median_ms(ours->cpu_ns, n),
-		     before_ms(before, before ? before->cpu_ns : NULL, n, 0.5),
+		     median_ms(before ? before->cpu_ns : NULL, n),
 		     median_ms(bare->cpu_ns, n));
 	table_add_vs(&t6, median_ms(ours->redis_ns, n),
-		     before_ms(before, before ? before->redis_ns : NULL, n, 0.5),
+		     median_ms(before ? before->redis_ns : NULL, n),
 		     median_ms(bare->redis_ns, n));
 }
 
