@@ -119,17 +119,13 @@ static void free_events(struct host *h)
 
 int main(int argc, char **argv)
 {
-	struct host h = { .replay = 1 };
-	const char *redis = NULL;
-	int r, status = 1;
+	struct host h = { 0 };
+	const char *redis;
+	int r, status;
 
-	if (argc == 3 && !strcmp(argv[1], "--redis")) {
-		redis = argv[2];
-		h.replay = 0;
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: %s [--redis unix:/path|host:port]\n", argv[0]);
+	if (embed_read_args(argc, argv, &redis))
 		return 2;
-	}
+	h.replay = !redis;
 	r = embed_make_pipeline("embed-libevent", redis, &h.p);
 	if (r == 0) {
 		h.base = event_base_new();
@@ -141,14 +137,9 @@ int main(int argc, char **argv)
 		step(&h); /* the first dispatch arms the timer */
 		r = event_base_dispatch(h.base) < 0 ? -EIO : 0;
 	}
-	if (r == 0 && !h.replay)
-		r = psync_pipeline_flush(h.p, 2000);
-	if (r < 0)
-		fprintf(stderr, "embed-libevent: %s\n", strerror(-r));
-	if (h.p)
-		status = embed_report("embed-libevent", h.p, h.replay, h.timer_firings,
-				      h.backoff_firings);
+	status = embed_finish("embed-libevent", h.p, h.replay, r, h.timer_firings,
+			      h.backoff_firings);
 	free_events(&h);
 	psync_pipeline_free(h.p);
-	return r < 0 ? 1 : status;
+	return status;
 }

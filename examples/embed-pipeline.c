@@ -114,6 +114,19 @@ int embed_replay_done(struct psync_pipeline *p)
 	       m.in_flight == 0;
 }
 
+int embed_read_args(int argc, char **argv, const char **redis)
+{
+	*redis = NULL;
+	if (argc == 3 && !strcmp(argv[1], "--redis")) {
+		*redis = argv[2];
+		return 0;
+	}
+	if (argc == 1)
+		return 0;
+	fprintf(stderr, "usage: %s [--redis unix:/path|host:port]\n", argv[0]);
+	return 2;
+}
+
 int embed_make_pipeline(const char *name, const char *redis, struct psync_pipeline **ret)
 {
 	struct psync_source *source = NULL;
@@ -134,8 +147,8 @@ int embed_make_pipeline(const char *name, const char *redis, struct psync_pipeli
 	return r;
 }
 
-int embed_report(const char *name, struct psync_pipeline *p, int replay,
-		 unsigned long timer_firings, unsigned long backoff_firings)
+static int report(const char *name, struct psync_pipeline *p, int replay,
+		  unsigned long timer_firings, unsigned long backoff_firings)
 {
 	struct psync_metrics m = { .sz = sizeof(m) };
 	int bad = 0;
@@ -156,4 +169,18 @@ int embed_report(const char *name, struct psync_pipeline *p, int replay,
 	if (replay && m.events_received != PORTS * ROUNDS)
 		bad = 1;
 	return bad || m.writes_failed ? 1 : 0;
+}
+
+int embed_finish(const char *name, struct psync_pipeline *p, int replay, int r,
+		 unsigned long timer_firings, unsigned long backoff_firings)
+{
+	int status = 1;
+
+	if (r >= 0 && !replay)
+		r = psync_pipeline_flush(p, 2000);
+	if (r < 0)
+		fprintf(stderr, "%s: %s\n", name, strerror(-r));
+	if (p)
+		status = report(name, p, replay, timer_firings, backoff_firings);
+	return r < 0 ? 1 : status;
 }

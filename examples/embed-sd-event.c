@@ -110,17 +110,13 @@ static int add_sources(struct host *h)
 
 int main(int argc, char **argv)
 {
-	struct host h = { .replay = 1 };
-	const char *redis = NULL;
-	int r, status = 1;
+	struct host h = { 0 };
+	const char *redis;
+	int r, status;
 
-	if (argc == 3 && !strcmp(argv[1], "--redis")) {
-		redis = argv[2];
-		h.replay = 0;
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: %s [--redis unix:/path|host:port]\n", argv[0]);
+	if (embed_read_args(argc, argv, &redis))
 		return 2;
-	}
+	h.replay = !redis;
 	r = embed_make_pipeline("embed-sd-event", redis, &h.p);
 	if (r == 0)
 		r = sd_event_default(&h.loop);
@@ -132,16 +128,11 @@ int main(int argc, char **argv)
 		r = step(&h); /* the first dispatch arms the timer */
 	if (r >= 0)
 		r = sd_event_loop(h.loop);
-	if (r >= 0 && !h.replay)
-		r = psync_pipeline_flush(h.p, 2000);
-	if (r < 0)
-		fprintf(stderr, "embed-sd-event: %s\n", strerror(-r));
-	if (h.p)
-		status = embed_report("embed-sd-event", h.p, h.replay, h.timer_firings,
-				      h.backoff_firings);
+	status = embed_finish("embed-sd-event", h.p, h.replay, r, h.timer_firings,
+			      h.backoff_firings);
 	sd_event_source_unref(h.io);
 	sd_event_source_unref(h.timer);
 	sd_event_unref(h.loop);
 	psync_pipeline_free(h.p);
-	return r < 0 ? 1 : status;
+	return status;
 }
