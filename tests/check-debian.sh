@@ -7,16 +7,8 @@
 # portsyncd --version runs. Prints one summary line; non-zero on any failure.
 # usage: check-debian.sh SOURCE_DIR
 set -eu
-src=$(cd "$1" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-log=$work/log
-
-fail() {
-	echo "Debian packages: $*" >&2
-	[ ! -s "$log" ] || tail -n 40 "$log" >&2
-	exit 1
-}
+what="Debian packages"
+. "$(dirname "$0")/check-common.sh"
 
 # Build-Depends and tests/install-deps.sh name the same packages, so CI on a
 # fresh machine can build what a packager builds.

@@ -5,16 +5,8 @@
 # runs its program. Prints one summary line; non-zero on any failure.
 # usage: check-subproject.sh SOURCE_DIR
 set -eu
-src=$(cd "$1" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-log=$work/log
-
-fail() {
-	echo "meson subproject: $*" >&2
-	[ ! -s "$log" ] || tail -n 40 "$log" >&2
-	exit 1
-}
+what="meson subproject"
+. "$(dirname "$0")/check-common.sh"
 
 cp -r "$src/tests/subproject-consumer" "$work/consumer"
 # The program is the pkg-config consumer's: one consumer, built both ways.
